@@ -1,0 +1,50 @@
+package esp
+
+import "net/netip"
+
+// Headroom is the space kept in front of every inner packet so that the ESP
+// header and IV (and later a TCP-encapsulation length prefix) are written in
+// place, without a copy. Buffers passed to Device.Read and Transport.Recv are
+// at least Headroom+MaxPacket long.
+const (
+	Headroom  = 32
+	Tailroom  = 64 // padding, pad length, next header, ICV
+	MaxPacket = 65535
+)
+
+// Device is the inner side of the loop: the TUN device, or an in-memory double
+// in tests. tun.Device satisfies it.
+type Device interface {
+	// Read reads up to len(bufs) packets. Packet i is placed at
+	// bufs[i][offset:offset+sizes[i]]. It blocks until at least one packet is read.
+	Read(bufs [][]byte, sizes []int, offset int) (n int, err error)
+	// Write writes the packets bufs[i][offset:]. It returns the number written.
+	Write(bufs [][]byte, offset int) (n int, err error)
+	// BatchSize is the largest useful len(bufs).
+	BatchSize() int
+	// MTU is the device MTU (largest inner packet).
+	MTU() int
+}
+
+// Packet is one outer datagram in a batch.
+type Packet struct {
+	Buf  []byte         // the whole buffer; data is Buf[Off:Off+Len]
+	Off  int            // start of the ESP packet (SPI) in Buf
+	Len  int            // length of the ESP packet
+	Peer netip.AddrPort // remote address: source on Recv, destination on Send; port 0 means raw ESP (IP protocol 50)
+}
+
+// Transport is the outer side for ESP packets: UDP-encapsulated ESP on port
+// 4500 (RFC 3948) or raw ESP. encap satisfies it. Recv returns only ESP
+// packets; IKE messages and NAT keepalives are demultiplexed by the transport
+// and never reach the loop.
+type Transport interface {
+	// Recv fills up to len(pkts) packets. The transport places data at
+	// pkts[i].Buf[pkts[i].Off:] (Off is preset by the caller to Headroom-ish; the
+	// transport may move it) and sets Len and Peer. It blocks until at least one arrives.
+	Recv(pkts []Packet) (n int, err error)
+	// Send sends pkts[i].Buf[Off:Off+Len] to pkts[i].Peer.
+	Send(pkts []Packet) (n int, err error)
+	// BatchSize is the largest useful len(pkts).
+	BatchSize() int
+}

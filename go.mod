@@ -1,0 +1,3 @@
+module swanling
+
+go 1.26.0
