@@ -1,0 +1,211 @@
+package tun
+
+import (
+	"errors"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultBatch is how many packets one Read tries to collect. Plain TUN has no
+// batch system call, so a batch is several read(2) calls that stop when the
+// next one would block; the batch still saves the loop a round per packet.
+const DefaultBatch = 64
+
+// Counters are the device's drop counters, read with atomic loads.
+type Counters struct {
+	ReadTooBig atomic.Uint64 // a packet larger than the buffer offered, dropped
+	WriteError atomic.Uint64 // a packet the kernel refused (malformed, or no reader above)
+}
+
+// Device is an open Linux TUN device (IFF_TUN, IFF_NO_PI). It satisfies the
+// esp package's Device interface. Read and Write may be called from
+// different goroutines; concurrent Reads (or Writes) are also safe.
+type Device struct {
+	file  *os.File
+	rc    syscall.RawConn
+	name  string
+	index int
+	mtu   atomic.Int32
+	batch int
+
+	Counters Counters
+}
+
+// Open creates the TUN device name (or attaches to an existing one owned by
+// us) in non-blocking mode, so that reads park in the Go poller instead of
+// holding a thread. It does not bring the device up; see Netlink.SetLink.
+func Open(name string) (*Device, error) {
+	if len(name) == 0 || len(name) >= unix.IFNAMSIZ {
+		return nil, errors.New("tun: bad interface name")
+	}
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, errors.New("tun: open /dev/net/tun: " + err.Error())
+	}
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		unix.Close(fd)
+		return nil, errors.New("tun: " + err.Error())
+	}
+	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		unix.Close(fd)
+		return nil, errors.New("tun: TUNSETIFF " + name + ": " + err.Error())
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, errors.New("tun: set non-blocking: " + err.Error())
+	}
+	d := &Device{name: ifr.Name(), batch: DefaultBatch}
+	d.file = os.NewFile(uintptr(fd), "/dev/net/tun")
+	d.rc, err = d.file.SyscallConn()
+	if err != nil {
+		d.file.Close()
+		return nil, errors.New("tun: " + err.Error())
+	}
+	idx, mtu, err := ifInfo(d.name)
+	if err != nil {
+		d.file.Close()
+		return nil, err
+	}
+	d.index = idx
+	d.mtu.Store(int32(mtu))
+	return d, nil
+}
+
+// ifInfo returns the index and MTU of interface name.
+func ifInfo(name string) (index, mtu int, err error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, 0, errors.New("tun: socket: " + err.Error())
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return 0, 0, errors.New("tun: " + err.Error())
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
+		return 0, 0, errors.New("tun: SIOCGIFINDEX " + name + ": " + err.Error())
+	}
+	index = int(ifr.Uint32())
+	ifr, _ = unix.NewIfreq(name)
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFMTU, ifr); err != nil {
+		return 0, 0, errors.New("tun: SIOCGIFMTU " + name + ": " + err.Error())
+	}
+	return index, int(ifr.Uint32()), nil
+}
+
+// Name is the kernel's name for the device.
+func (d *Device) Name() string { return d.name }
+
+// Index is the interface index.
+func (d *Device) Index() int { return d.index }
+
+// MTU is the MTU last set through SetMTU (or found at Open).
+func (d *Device) MTU() int { return int(d.mtu.Load()) }
+
+// BatchSize is the largest useful number of buffers for Read and Write.
+func (d *Device) BatchSize() int { return d.batch }
+
+// SetMTU sets the device MTU through netlink and remembers it.
+func (d *Device) SetMTU(nl *Netlink, mtu int) error {
+	if err := nl.SetLink(d.index, mtu, true); err != nil {
+		return err
+	}
+	d.mtu.Store(int32(mtu))
+	return nil
+}
+
+// Read reads up to len(bufs) packets, packet i into bufs[i][offset:], its
+// length into sizes[i]. It blocks until at least one packet is there and then
+// takes whatever else is queued without blocking again.
+func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
+	if len(bufs) == 0 {
+		return 0, nil
+	}
+	n := 0
+	var rerr error
+	err := d.rc.Read(func(fd uintptr) bool {
+		for n < len(bufs) && n < len(sizes) {
+			b := bufs[n][offset:]
+			m, _, e := unix.Syscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+			switch e {
+			case 0:
+			case unix.EAGAIN:
+				return n > 0 // wait for readiness only if we have nothing yet
+			case unix.EINTR:
+				continue
+			case unix.EFAULT, unix.EINVAL, unix.EMSGSIZE:
+				// The packet did not fit the buffer; the kernel has
+				// consumed it.
+				d.Counters.ReadTooBig.Add(1)
+				continue
+			default:
+				rerr = e
+				return true
+			}
+			sizes[n] = int(m)
+			n++
+		}
+		return true
+	})
+	if n > 0 {
+		return n, nil
+	}
+	if err != nil {
+		return 0, errors.New("tun: read: " + err.Error())
+	}
+	if rerr != nil {
+		return 0, errors.New("tun: read: " + rerr.Error())
+	}
+	return n, nil
+}
+
+// Write writes the packets bufs[i][offset:]. A packet the kernel refuses
+// (EINVAL for a malformed header, for example) is counted and skipped, so
+// one bad packet cannot stop the loop; Write returns an error only when the
+// device itself fails.
+func (d *Device) Write(bufs [][]byte, offset int) (int, error) {
+	i := 0
+	var werr error
+	err := d.rc.Write(func(fd uintptr) bool {
+		for i < len(bufs) {
+			b := bufs[i][offset:]
+			if len(b) == 0 {
+				i++
+				continue
+			}
+			_, _, e := unix.Syscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+			switch e {
+			case 0:
+			case unix.EAGAIN:
+				return false
+			case unix.EINTR:
+				continue
+			case unix.EBADF, unix.EBADFD:
+				werr = e
+				return true
+			default:
+				d.Counters.WriteError.Add(1)
+			}
+			i++
+		}
+		return true
+	})
+	if err != nil {
+		return i, errors.New("tun: write: " + err.Error())
+	}
+	if werr != nil {
+		return i, errors.New("tun: write: " + werr.Error())
+	}
+	return i, nil
+}
+
+// Close closes the device; a blocked Read returns an error. The kernel
+// removes a non-persistent TUN device, with its addresses and routes, when
+// the last descriptor closes.
+func (d *Device) Close() error { return d.file.Close() }
