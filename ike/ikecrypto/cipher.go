@@ -236,11 +236,17 @@ func (c *Cipher) seal(msg []byte, off, hdrLen, plainLen, padLen int, iv []byte) 
 	cipher.NewCBCEncrypter(c.block, msg[ivOff:ptOff]).CryptBlocks(msg[ptOff:ptOff+n], msg[ptOff:ptOff+n])
 	// RFC 7296, Section 3.14: the ICV covers the message from the IKE
 	// header to the end of the encrypted data.
-	m := hmac.New(c.integ, c.ikey)
-	m.Write(msg[:len(msg)-c.icv])
 	var sum [64]byte
-	copy(msg[len(msg)-c.icv:], m.Sum(sum[:0]))
+	copy(msg[len(msg)-c.icv:], c.icvSum(sum[:0], msg[:len(msg)-c.icv]))
 	return nil
+}
+
+// icvSum appends the truncated HMAC of data (RFC 4868, Section 2.1.2: the
+// first half of the output) to dst.
+func (c *Cipher) icvSum(dst, data []byte) []byte {
+	m := hmac.New(c.integ, c.ikey)
+	m.Write(data)
+	return m.Sum(dst)[:len(dst)+c.icv]
 }
 
 // Open verifies and decrypts, in place, the SK payload at skOff, which must
@@ -285,10 +291,8 @@ func (c *Cipher) open(msg []byte, off, hdrLen int) ([]byte, int, error) {
 		}
 		// RFC 7296, Section 3.14: verify the ICV before decrypting;
 		// compare in constant time.
-		m := hmac.New(c.integ, c.ikey)
-		m.Write(msg[:end])
 		var sum [64]byte
-		if subtle.ConstantTimeCompare(m.Sum(sum[:0])[:c.icv], msg[end:]) != 1 {
+		if subtle.ConstantTimeCompare(c.icvSum(sum[:0], msg[:end]), msg[end:]) != 1 {
 			return nil, 0, ErrAuth
 		}
 		pt = msg[ptOff:end]

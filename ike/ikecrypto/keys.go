@@ -33,7 +33,7 @@ func RekeySKEYSEED(oldPRF PRF, skdOld, gir, ni, nr []byte) []byte {
 }
 
 // AdditionalKeySKEYSEED returns SKEYSEED(n) = prf(SK_d(n-1), SK(n) | Ni | Nr)
-// of RFC 9370, Section 2.2.4, the update after each additional key exchange
+// of RFC 9370, Section 2.2.2, the update after each additional key exchange
 // (for example ML-KEM-768 in IKE_INTERMEDIATE). Ni and Nr are the
 // IKE_SA_INIT nonces; the new SK_* come from DeriveIKEKeys with the
 // unchanged SPIs.
@@ -90,16 +90,22 @@ type ChildKeys struct {
 
 // DeriveChildKeys returns KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) of RFC
 // 7296, Section 2.17, split into encryption then integrity key for each
-// direction, initiator to responder first. gir is empty without PFS; with
-// RFC 9370 additional key exchanges pass g^ir | SK(1) | ... | SK(n) as gir.
-// encrKeyLen and integKeyLen come from EncrKeyLen and IntegKeyLen.
+// direction, initiator to responder first. gir is empty without PFS. With
+// RFC 9370 additional key exchanges use DeriveChildKeysMulti. encrKeyLen and
+// integKeyLen come from EncrKeyLen and IntegKeyLen.
 func DeriveChildKeys(prf PRF, skd, gir, ni, nr []byte, encrKeyLen, integKeyLen int) (ChildKeys, error) {
+	return DeriveChildKeysMulti(prf, skd, gir, ni, nr, nil, encrKeyLen, integKeyLen)
+}
+
+// DeriveChildKeysMulti is DeriveChildKeys after RFC 9370 additional key
+// exchanges: KEYMAT = prf+(SK_d, SK(0) | Ni | Nr | SK(1) | ... | SK(n))
+// (RFC 9370, Section 2.2.4), where sk0 is the CREATE_CHILD_SA shared secret
+// (empty if none) and additional holds SK(1) to SK(n) in order.
+func DeriveChildKeysMulti(prf PRF, skd, sk0, ni, nr []byte, additional [][]byte, encrKeyLen, integKeyLen int) (ChildKeys, error) {
 	if encrKeyLen < 0 || integKeyLen < 0 {
 		return ChildKeys{}, errors.New("ikecrypto: negative key length")
 	}
-	seed := make([]byte, 0, len(gir)+len(ni)+len(nr))
-	seed = append(append(append(seed, gir...), ni...), nr...)
-	km, err := PRFPlus(prf, skd, seed, 2*(encrKeyLen+integKeyLen))
+	km, err := PRFPlus(prf, skd, multiSeed(sk0, ni, nr, additional), 2*(encrKeyLen+integKeyLen))
 	if err != nil {
 		return ChildKeys{}, err
 	}
@@ -112,4 +118,25 @@ func DeriveChildKeys(prf PRF, skd, gir, ni, nr []byte, encrKeyLen, integKeyLen i
 		km = km[f.n:]
 	}
 	return k, nil
+}
+
+// multiSeed returns SK(0) | Ni | Nr | SK(1) | ... | SK(n).
+func multiSeed(sk0, ni, nr []byte, additional [][]byte) []byte {
+	n := len(sk0) + len(ni) + len(nr)
+	for _, a := range additional {
+		n += len(a)
+	}
+	seed := make([]byte, 0, n)
+	seed = append(append(append(seed, sk0...), ni...), nr...)
+	for _, a := range additional {
+		seed = append(seed, a...)
+	}
+	return seed
+}
+
+// RekeySKEYSEEDMulti is RekeySKEYSEED after RFC 9370 additional key
+// exchanges in an IKE SA rekey: SKEYSEED = prf(SK_d, SK(0) | Ni | Nr | SK(1)
+// | ... | SK(n)) (RFC 9370, Section 2.2.4), with the old SA's PRF and SK_d.
+func RekeySKEYSEEDMulti(oldPRF PRF, skdOld, sk0, ni, nr []byte, additional [][]byte) []byte {
+	return oldPRF.Sum(skdOld, multiSeed(sk0, ni, nr, additional), nil)
 }
