@@ -125,8 +125,8 @@ func (s *TrafficSelector) append(b []byte) ([]byte, error) {
 	}
 	b = binary.BigEndian.AppendUint16(b, s.StartPort)
 	b = binary.BigEndian.AppendUint16(b, s.EndPort)
-	b = s.Start.AppendTo(b)
-	b = s.End.AppendTo(b)
+	b = appendAddr(b, s.Start)
+	b = appendAddr(b, s.End)
 	return putLen16(b, start)
 }
 
@@ -206,3 +206,13 @@ func bitAt(v []byte, i int) byte { return v[i/8] >> (7 - uint(i%8)) & 1 }
 
 // AnyPorts reports whether the selector covers every port (0..65535).
 func (s *TrafficSelector) AnyPorts() bool { return s.StartPort == 0 && s.EndPort == 0xffff }
+
+// appendAddr appends the 4 or 16 octets of a.
+func appendAddr(b []byte, a netip.Addr) []byte {
+	if a.Is4() {
+		v := a.As4()
+		return append(b, v[:]...)
+	}
+	v := a.As16()
+	return append(b, v[:]...)
+}
