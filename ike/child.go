@@ -1,0 +1,290 @@
+package ike
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+
+	"swanling/ike/ikecrypto"
+)
+
+func spiBytes(s uint32) []byte {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], s)
+	return b[:]
+}
+
+// spiOf returns the 4-octet ESP SPI of a single-proposal answer.
+func spiOf(offers []Offer) (uint32, bool) {
+	if len(offers) != 1 || len(offers[0].SPI) != 4 {
+		return 0, false
+	}
+	s := binary.BigEndian.Uint32(offers[0].SPI)
+	return s, s != 0
+}
+
+// completeChild finishes a Child SA we proposed, from the response: the
+// accepted proposal, the responder's SPI and the narrowed selectors (RFC
+// 7296, Section 2.9: they must be a subset of what we proposed).
+func (e *Engine) completeChild(sa *ikeSA, c *childSA, m *msg, ours []Proposal, wantDH bool, gir, ni, nr []byte) error {
+	ch, ok := acceptResponse(ours, m.SA, ProtoESP, wantDH)
+	if !ok {
+		return errors.New("ike: responder chose a proposal we did not offer")
+	}
+	spi, ok := spiOf(m.SA)
+	if !ok {
+		return errors.New("ike: bad ESP SPI in response")
+	}
+	if !m.hasTS || !subsetOf(m.TSi, c.localTS) || !subsetOf(m.TSr, c.remoteTS) {
+		return errors.New("ike: responder's traffic selectors are not a subset of ours")
+	}
+	c.chosen, c.spiOut = ch, spi
+	c.localTS, c.remoteTS = m.TSi, m.TSr
+	if err := e.deriveChild(sa, c, gir, ni, nr); err != nil {
+		return err
+	}
+	return e.installChild(sa, c)
+}
+
+// respondChild selects an ESP proposal, narrows the selectors and installs
+// the Child SA, filling the response; on failure it puts the error notify
+// in the response instead (RFC 7296, Section 2.21.3).
+func (e *Engine) respondChild(sa *ikeSA, m, r *msg, p *Peer, wantDH bool, gir, ni, nr []byte) *childSA {
+	ch, ok := selectProposal(p.ESP, m.SA, wantDH)
+	if !ok {
+		e.log.Info("no ESP proposal chosen", "tunnel", p.Name)
+		r.Notifies = append(r.Notifies, notify{Type: NNoProposalChosen})
+		return nil
+	}
+	spiOut, ok := spiOf(filterNum(m.SA, ch.Num))
+	if !ok {
+		r.Notifies = append(r.Notifies, notify{Type: NInvalidSyntax})
+		return nil
+	}
+	// TSi are the initiator's (our remote) selectors.
+	tsi := narrow(m.TSi, selectorsFromPrefixes(p.RemoteTS))
+	tsr := narrow(m.TSr, selectorsFromPrefixes(p.LocalTS))
+	if !m.hasTS || len(tsi) == 0 || len(tsr) == 0 {
+		e.log.Info("traffic selectors unacceptable", "tunnel", p.Name)
+		r.Notifies = append(r.Notifies, notify{Type: NTSUnacceptable})
+		return nil
+	}
+	c := &childSA{peer: p, spiIn: e.randomChildSPI(), spiOut: spiOut, chosen: ch, localTS: tsr, remoteTS: tsi}
+	e.childIn[c.spiIn] = c
+	if err := e.deriveChild(sa, c, gir, ni, nr); err != nil {
+		delete(e.childIn, c.spiIn)
+		r.Notifies = append(r.Notifies, notify{Type: NNoProposalChosen})
+		return nil
+	}
+	if err := e.installChild(sa, c); err != nil {
+		e.log.Error("data plane refused Child SA", "tunnel", p.Name, "err", err)
+		delete(e.childIn, c.spiIn)
+		r.Notifies = append(r.Notifies, notify{Type: NTemporaryFailure})
+		return nil
+	}
+	r.SA, r.hasSA = []Offer{chosenOffer(ch, spiBytes(c.spiIn))}, true
+	r.TSi, r.TSr, r.hasTS = tsi, tsr, true
+	return c
+}
+
+func filterNum(os []Offer, num uint8) []Offer {
+	for _, o := range os {
+		if o.Num == num {
+			return []Offer{o}
+		}
+	}
+	return nil
+}
+
+// installChild hands the Child SA to the data plane.
+func (e *Engine) installChild(sa *ikeSA, c *childSA) error {
+	c.created = e.clock.Now()
+	if err := e.out.InstallChild(e.childData(c, sa)); err != nil {
+		return err
+	}
+	c.installed = true
+	e.childIn[c.spiIn] = c
+	sa.children = append(sa.children, c)
+	e.stats.ChildUp++
+	e.log.Info("Child SA installed", "tunnel", c.peer.Name, "spi_in", hex32(c.spiIn), "spi_out", hex32(c.spiOut),
+		"suite", suiteName(c.chosen), "esn", c.chosen.ESN, "local_ts", Prefixes(c.localTS), "remote_ts", Prefixes(c.remoteTS))
+	return nil
+}
+
+// childData is the plain-data form of a Child SA for Output.
+func (e *Engine) childData(c *childSA, sa *ikeSA) ChildSA {
+	d := ChildSA{Tunnel: c.peer.Name, SPIIn: c.spiIn, SPIOut: c.spiOut, Suite: suiteName(c.chosen),
+		KeyIn: c.keyIn, KeyOut: c.keyOut, IntegIn: c.integIn, IntegOut: c.integOut, ESN: c.chosen.ESN,
+		LocalTS: Prefixes(c.localTS), RemoteTS: Prefixes(c.remoteTS), Lifetime: c.peer.Lifetime, Initiator: c.initiator}
+	if sa != nil {
+		d.Local, d.Peer = sa.local, sa.remote
+		d.Encap = sa.natT || sa.encap || sa.natLocal || sa.natRemote
+		if d.Encap && !sa.natT {
+			d.Local = netip.AddrPortFrom(d.Local.Addr(), e.cfg.NATTPort)
+			d.Peer = netip.AddrPortFrom(d.Peer.Addr(), e.cfg.NATTPort)
+		}
+	}
+	return d
+}
+
+func hex32(v uint32) string {
+	const h = "0123456789abcdef"
+	var b [8]byte
+	for i := 7; i >= 0; i-- {
+		b[i] = h[v&15]
+		v >>= 4
+	}
+	return string(b[:])
+}
+
+// CreateChild negotiates an additional Child SA for the named tunnel over
+// its existing IKE SA (RFC 7296, Section 1.3.1).
+func (e *Engine) CreateChild(name string) error {
+	errc := make(chan error, 1)
+	if err := e.enqueue(func(e *Engine) {
+		sa := e.saForPeer(name)
+		if sa == nil || sa.state != stEstablished {
+			errc <- errors.New("ike: no established IKE SA for " + name)
+			return
+		}
+		e.startCreateChild(sa, nil)
+		errc <- nil
+	}); err != nil {
+		return err
+	}
+	return <-errc
+}
+
+// startCreateChild sends CREATE_CHILD_SA for a new Child SA; rekeyOf, when
+// set, makes it a rekey of that Child SA (N(REKEY_SA), Section 1.3.3).
+// A KE payload is added when the ESP proposal names a group (PFS).
+func (e *Engine) startCreateChild(sa *ikeSA, rekeyOf *childSA) {
+	p := sa.peer
+	c := &childSA{peer: p, spiIn: e.randomChildSPI(), initiator: true,
+		localTS: selectorsFromPrefixes(p.LocalTS), remoteTS: selectorsFromPrefixes(p.RemoteTS)}
+	if rekeyOf != nil {
+		c.localTS, c.remoteTS = rekeyOf.localTS, rekeyOf.remoteTS
+	}
+	e.childIn[c.spiIn] = c
+	pfs := uint16(0)
+	if len(p.ESP) > 0 && len(p.ESP[0].DH) > 0 {
+		pfs = p.ESP[0].DH[0]
+	}
+	e.sendRequest(sa, ExchCreateChildSA, func(sa *ikeSA) *msg {
+		m := &msg{}
+		if rekeyOf != nil {
+			m.Notifies = append(m.Notifies, notify{Proto: ProtoESP, SPI: spiBytes(rekeyOf.spiIn), Type: NRekeySA})
+		}
+		c.ni = e.nonce()
+		m.Nonce = c.ni
+		m.SA, m.hasSA = offerFromProposals(p.ESP, spiBytes(c.spiIn), pfs != 0), true
+		if pfs != 0 {
+			ke, err := ikecrypto.NewKE(pfs, e.rand)
+			if err != nil {
+				return nil
+			}
+			c.dh = ke
+			m.KE = &keData{Group: pfs, Data: ke.PublicKey()}
+		}
+		m.TSi, m.TSr, m.hasTS = c.localTS, c.remoteTS, true
+		return m
+	}, func(sa *ikeSA, m *msg) {
+		if n := m.errorNotify(); n != nil || !m.hasSA || m.Nonce == nil {
+			delete(e.childIn, c.spiIn)
+			e.log.Warn("CREATE_CHILD_SA refused", "tunnel", p.Name)
+			return
+		}
+		var gir []byte
+		if c.dh != nil {
+			if m.KE == nil || m.KE.Group != c.dh.Group() {
+				delete(e.childIn, c.spiIn)
+				return
+			}
+			var err error
+			if gir, err = c.dh.SharedSecret(m.KE.Data); err != nil {
+				delete(e.childIn, c.spiIn)
+				return
+			}
+		}
+		if err := e.completeChild(sa, c, m, p.ESP, c.dh != nil, gir, c.ni, m.Nonce); err != nil {
+			delete(e.childIn, c.spiIn)
+			e.log.Warn("new Child SA unusable", "tunnel", p.Name, "err", err)
+			if spi, ok := spiOf(m.SA); ok {
+				e.sendDeleteChildSPI(sa, spi)
+			}
+			return
+		}
+		c.dh = nil
+		if rekeyOf != nil {
+			e.deleteChild(sa, rekeyOf)
+		}
+	})
+}
+
+// onCreateChildRequest answers CREATE_CHILD_SA (RFC 7296, Section 1.3).
+// IKE SA rekeying (Section 1.3.2) is refused for now with
+// NO_PROPOSAL_CHOSEN; the peer keeps the old IKE SA.
+func (e *Engine) onCreateChildRequest(sa *ikeSA, m *msg) {
+	p := sa.peer
+	r := &msg{}
+	if !m.hasSA || m.Nonce == nil {
+		e.respondError(sa, m, NInvalidSyntax)
+		return
+	}
+	if len(m.SA) > 0 && m.SA[0].Protocol == ProtoIKE {
+		e.respondError(sa, m, NNoProposalChosen)
+		return
+	}
+	var rekeyOf *childSA
+	if n := m.notify(NRekeySA); n != nil && len(n.SPI) == 4 {
+		old := binary.BigEndian.Uint32(n.SPI)
+		for _, c := range sa.children {
+			if c.spiOut == old {
+				rekeyOf = c
+			}
+		}
+		if rekeyOf == nil {
+			// RFC 7296, Section 2.25: the SA is already gone.
+			e.respondError(sa, m, NChildSANotFound)
+			return
+		}
+	}
+	nr := e.nonce()
+	var gir []byte
+	wantDH := m.KE != nil
+	if m.KE != nil {
+		// PFS: the group must be in the proposal we select.
+		ch, ok := selectProposal(p.ESP, m.SA, true)
+		if !ok {
+			e.respondError(sa, m, NNoProposalChosen)
+			return
+		}
+		if ch.DH != m.KE.Group {
+			var g [2]byte
+			g[0], g[1] = byte(ch.DH>>8), byte(ch.DH)
+			r.Notifies = append(r.Notifies, notify{Type: NInvalidKEPayload, Data: g[:]})
+			e.respond(sa, m, r)
+			return
+		}
+		pub, secret, err := ikecrypto.Respond(ch.DH, e.rand, m.KE.Data)
+		if err != nil {
+			e.respondError(sa, m, NInvalidSyntax)
+			return
+		}
+		gir = secret
+		r.KE = &keData{Group: ch.DH, Data: pub}
+	}
+	c := e.respondChild(sa, m, r, p, wantDH, gir, m.Nonce, nr)
+	if c == nil {
+		r.KE = nil
+		e.respond(sa, m, r)
+		return
+	}
+	r.Nonce = nr
+	e.respond(sa, m, r)
+	if rekeyOf != nil {
+		// The initiator deletes the old Child SA (Section 2.8); keep
+		// it until then.
+		_ = rekeyOf
+	}
+}

@@ -1,0 +1,149 @@
+package ike
+
+import (
+	"encoding/binary"
+)
+
+// deleteIKE closes an IKE SA with an INFORMATIONAL Delete (RFC 7296,
+// Section 1.4.1); the SA is gone when the response arrives or the
+// retransmissions give up.
+func (e *Engine) deleteIKE(sa *ikeSA, why string) {
+	if sa.state != stEstablished {
+		e.destroy(sa, why)
+		return
+	}
+	e.log.Info("deleting IKE SA", "tunnel", peerName(sa.peer), "reason", why)
+	sa.state = stDeleting
+	// Drop whatever else was waiting: the SA is going away.
+	sa.queue = nil
+	build := func(sa *ikeSA) *msg {
+		return &msg{Deletes: []deletePl{{Proto: ProtoIKE}}}
+	}
+	done := func(sa *ikeSA, m *msg) { e.destroy(sa, why) }
+	if sa.out != nil {
+		// Window of 1: wait for the outstanding exchange.
+		sa.queue = append(sa.queue, queued{ExchInformational, build, done})
+		return
+	}
+	e.sendRequest(sa, ExchInformational, build, done)
+}
+
+// sendDeleteIKEOnce sends a Delete without waiting for its answer, for
+// shutdown.
+func (e *Engine) sendDeleteIKEOnce(sa *ikeSA) {
+	m := &msg{Exch: ExchInformational, ID: sa.nextID, SPIi: sa.spiI, SPIr: sa.spiR, Initiator: sa.initiator,
+		Deletes: []deletePl{{Proto: ProtoIKE}}}
+	if data, err := e.encode(sa, m); err == nil {
+		e.send(sa, data, sa.natT)
+	}
+}
+
+// DeleteChild deletes one Child SA by its inbound SPI.
+func (e *Engine) DeleteChild(spiIn uint32) error {
+	errc := make(chan error, 1)
+	if err := e.enqueue(func(e *Engine) {
+		c := e.childIn[spiIn]
+		for _, sa := range e.sas {
+			for _, x := range sa.children {
+				if x == c && sa.state == stEstablished {
+					e.deleteChild(sa, c)
+					errc <- nil
+					return
+				}
+			}
+		}
+		errc <- ErrClosed
+	}); err != nil {
+		return err
+	}
+	return <-errc
+}
+
+// deleteChild removes a Child SA: inbound stays until the peer answers
+// (RFC 7296, Section 1.4.1), then both directions go.
+func (e *Engine) deleteChild(sa *ikeSA, c *childSA) {
+	e.sendRequest(sa, ExchInformational, func(sa *ikeSA) *msg {
+		return &msg{Deletes: []deletePl{{Proto: ProtoESP, SPIs: [][]byte{spiBytes(c.spiIn)}}}}
+	}, func(sa *ikeSA, m *msg) {
+		e.dropChild(sa, c)
+	})
+}
+
+// sendDeleteChildSPI deletes a Child SA the peer created that we could
+// not use.
+func (e *Engine) sendDeleteChildSPI(sa *ikeSA, spiOut uint32) {
+	e.sendRequest(sa, ExchInformational, func(sa *ikeSA) *msg {
+		// Our Delete names our inbound SPI; we have none installed, so
+		// name the peer's (what it knows as its outbound... RFC 7296,
+		// Section 3.11 wants the sender's inbound SPI; we never had one
+		// installed, and the peer matches either).
+		return &msg{Deletes: []deletePl{{Proto: ProtoESP, SPIs: [][]byte{spiBytes(spiOut)}}}}
+	}, func(*ikeSA, *msg) {})
+}
+
+func (e *Engine) dropChild(sa *ikeSA, c *childSA) {
+	for i, x := range sa.children {
+		if x == c {
+			sa.children = append(sa.children[:i], sa.children[i+1:]...)
+			break
+		}
+	}
+	e.removeChild(c)
+}
+
+// sendDPD sends an empty INFORMATIONAL as a liveness check (RFC 7296,
+// Section 2.4); no answer after the retransmissions ends the SA.
+func (e *Engine) sendDPD(sa *ikeSA) {
+	sa.lastRecv = e.clock.Now() // rearm: the request's retransmissions now watch
+	e.sendRequest(sa, ExchInformational, func(sa *ikeSA) *msg { return &msg{} }, func(*ikeSA, *msg) {})
+}
+
+// onInformationalRequest answers an INFORMATIONAL request: Deletes,
+// liveness checks and notifications (RFC 7296, Section 1.4, 1.5).
+func (e *Engine) onInformationalRequest(sa *ikeSA, m *msg) {
+	r := &msg{}
+	deleteIKE := false
+	var gone []*childSA
+	var ours [][]byte
+	for _, d := range m.Deletes {
+		switch d.Proto {
+		case ProtoIKE:
+			deleteIKE = true
+		case ProtoESP, ProtoAH:
+			for _, s := range d.SPIs {
+				if len(s) != 4 {
+					continue
+				}
+				spi := binary.BigEndian.Uint32(s)
+				for _, c := range sa.children {
+					// The Delete names the sender's inbound SPI: our
+					// outbound (Section 3.11).
+					if c.spiOut == spi {
+						gone = append(gone, c)
+						ours = append(ours, spiBytes(c.spiIn))
+					}
+				}
+				// Every request gets a response, also for an SA that
+				// is already gone (Section 1.4.1): it just lists nothing.
+			}
+		}
+	}
+	if deleteIKE {
+		// Section 1.4.1: answer with an empty INFORMATIONAL, then close.
+		e.respond(sa, m, r)
+		e.destroy(sa, "deleted by peer")
+		return
+	}
+	for _, c := range gone {
+		e.dropChild(sa, c)
+	}
+	if len(ours) > 0 {
+		r.Deletes = []deletePl{{Proto: ProtoESP, SPIs: ours}}
+	}
+	for _, n := range m.Notifies {
+		if n.Type < 16384 {
+			e.log.Info("peer reported error", "tunnel", peerName(sa.peer), "notify", n.Type)
+		}
+	}
+	e.respond(sa, m, r)
+}
