@@ -204,7 +204,8 @@ func (n Name) appendLower(b []byte) []byte {
 // offset just past it in the original position (RFC 1035, Section 4.1.4).
 func unpackName(n *Name, msg []byte, off int) (int, error) {
 	cur := off
-	end := -1 // offset after the name in its original position
+	seg := off // start of the current run of labels
+	end := -1  // offset after the name in its original position
 	w := 0
 	ptrs := 0
 	for {
@@ -241,11 +242,13 @@ func unpackName(n *Name, msg []byte, off int) (int, error) {
 			}
 			ptr := (c&0x3F)<<8 | int(msg[cur+1])
 			// RFC 1035, Section 4.1.4: a pointer refers to a prior
-			// occurrence, so only backward pointers are valid; this alone
-			// rules out loops, and maxPointers bounds the work.
-			if ptr >= cur {
+			// occurrence of a name, so it must point before the start of
+			// the labels that led to it. Targets then strictly decrease,
+			// which rules out loops; maxPointers bounds the work.
+			if ptr >= seg {
 				return 0, ErrBadPointer
 			}
+			seg = ptr
 			ptrs++
 			if ptrs > maxPointers {
 				return 0, ErrTooManyPointers

@@ -332,7 +332,9 @@ func (k KEY) AppendRData(b []byte) ([]byte, error) {
 }
 
 // NoKey reports the "no key" value of the type bits (RFC 2535, Section 3.1.2).
-func (k KEY) NoKey() bool { return k.Flags&(KeyFlagNoAuth|KeyFlagNoConf) == KeyFlagNoAuth|KeyFlagNoConf }
+func (k KEY) NoKey() bool {
+	return k.Flags&(KeyFlagNoAuth|KeyFlagNoConf) == KeyFlagNoAuth|KeyFlagNoConf
+}
 
 // ForIPsecAuth reports whether the key may authenticate an IPsec peer:
 // protocol IPsec or all (RFC 2535, Section 3.1.3), and authentication use
