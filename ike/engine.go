@@ -78,17 +78,17 @@ func (realClock) Now() time.Time { return time.Now() }
 // Keys are the encryption key followed by the salt for AEADs (RFC 4106,
 // RFC 7634); Integ keys are set only for CBC suites.
 type ChildSA struct {
-	Tunnel             string
-	SPIIn, SPIOut      uint32
-	Suite              string // "aes128gcm16", "aes256gcm16", "chacha20poly1305", "aes128-sha256"...
-	KeyIn, KeyOut      []byte
-	IntegIn, IntegOut  []byte
-	ESN                bool
-	LocalTS, RemoteTS  []netip.Prefix
-	Local, Peer        netip.AddrPort // outer addresses; Peer's port is where ESP-in-UDP goes
-	Encap              bool           // UDP-encapsulate (RFC 3948)
-	Lifetime           Lifetime
-	Initiator          bool // we initiated the exchange that created it
+	Tunnel            string
+	SPIIn, SPIOut     uint32
+	Suite             string // "aes128gcm16", "aes256gcm16", "chacha20poly1305", "aes128-sha256"...
+	KeyIn, KeyOut     []byte
+	IntegIn, IntegOut []byte
+	ESN               bool
+	LocalTS, RemoteTS []netip.Prefix
+	Local, Peer       netip.AddrPort // outer addresses; Peer's port is where ESP-in-UDP goes
+	Encap             bool           // UDP-encapsulate (RFC 3948)
+	Lifetime          Lifetime
+	Initiator         bool // we initiated the exchange that created it
 }
 
 // Output is what the engine asks its owner to do. Calls come from the
@@ -360,18 +360,19 @@ func (e *Engine) Acquire(name string) {
 // Terminate deletes the named tunnel's IKE SA (and its Child SAs).
 func (e *Engine) Terminate(name string) error {
 	errc := make(chan error, 1)
-	if err := e.enqueue(func(e *Engine) {
-		sa := e.saForPeer(name)
-		if sa == nil {
-			errc <- errors.New("ike: no SA for " + name)
-			return
-		}
-		e.deleteIKE(sa, "terminated")
-		errc <- nil
-	}); err != nil {
+	if err := e.enqueue(func(e *Engine) { errc <- e.terminate(name) }); err != nil {
 		return err
 	}
 	return <-errc
+}
+
+func (e *Engine) terminate(name string) error {
+	sa := e.saForPeer(name)
+	if sa == nil {
+		return errors.New("ike: no SA for " + name)
+	}
+	e.deleteIKE(sa, "terminated")
+	return nil
 }
 
 // Stats returns a copy of the counters.

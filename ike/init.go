@@ -172,8 +172,9 @@ func (e *Engine) onInitResponse(sa *ikeSA, m *msg) {
 		sa.peerHashes, _ = ikecrypto.ParseSignatureHashAlgorithms(n.Data)
 	}
 	e.checkNAT(sa, m)
-	if sa.natLocal || sa.natRemote {
-		// RFC 7296, Section 2.23: move to port 4500 for IKE_AUTH.
+	if sa.natLocal || sa.natRemote || sa.encap {
+		// RFC 7296, Section 2.23: move to port 4500 for IKE_AUTH (also
+		// when we fake a NAT to force UDP encapsulation).
 		sa.natT = true
 		sa.local = netip.AddrPortFrom(sa.local.Addr(), e.cfg.NATTPort)
 		sa.remote = netip.AddrPortFrom(sa.remote.Addr(), e.cfg.NATTPort)

@@ -462,34 +462,31 @@ func suiteName(c Chosen) string {
 	return "unknown"
 }
 
-// ikeSuiteName renders a negotiated IKE proposal for status and logs.
+// ikeSuiteName renders a negotiated IKE proposal for status and logs, in
+// swanctl notation.
 func ikeSuiteName(c Chosen) string {
 	var names []string
-	for w, a := range encrWords {
-		if a == c.Encr && !strings.HasSuffix(w, "128") {
-			names = append(names, w)
-			break
-		}
+	switch c.Encr.ID {
+	case EncrAESGCM16:
+		names = append(names, "aes"+itoa(int(c.Encr.KeyLen))+"gcm16")
+	case EncrChaCha:
+		names = append(names, "chacha20poly1305")
+	case EncrAESCBC:
+		names = append(names, "aes"+itoa(int(c.Encr.KeyLen)))
 	}
-	for w, v := range integWords {
-		if v == c.Integ && c.Integ != 0 && !strings.Contains(w, "_") {
-			names = append(names, w)
-			break
-		}
-	}
-	for w, v := range prfWords {
-		if v == c.PRF {
-			names = append(names, w)
-			break
-		}
-	}
-	for w, v := range dhWords {
-		if v == c.DH && w != "curve25519" {
-			names = append(names, w)
-			break
-		}
-	}
+	names = append(names, nameOf(integWords, c.Integ, "sha1", "sha256", "sha384", "sha512", "aesxcbc")...)
+	names = append(names, nameOf(prfWords, c.PRF, "prfsha1", "prfsha256", "prfsha384", "prfsha512", "prfaesxcbc", "prfaescmac")...)
+	names = append(names, nameOf(dhWords, c.DH, "modp2048", "modp3072", "modp4096", "ecp256", "ecp384", "x25519", "mlkem768")...)
 	return strings.Join(names, "-")
+}
+
+func nameOf(m map[string]uint16, v uint16, words ...string) []string {
+	for _, w := range words {
+		if v != 0 && m[w] == v {
+			return []string{w}
+		}
+	}
+	return nil
 }
 
 func itoa(n int) string {

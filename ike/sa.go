@@ -36,15 +36,15 @@ type ikeSA struct {
 	natRemote     bool // the peer is behind a NAT
 	encap         bool // UDP-encapsulate ESP
 
-	chosen   Chosen
-	keys     *ikeKeys
-	ni, nr   []byte
-	dh       dhPrivate
-	dhGroup  uint16
-	cookie   []byte
-	initReq  []byte // RealMessage1 (RFC 7296, Section 2.15)
-	initResp []byte // RealMessage2
-	remoteID Identity
+	chosen     Chosen
+	keys       *ikeKeys
+	ni, nr     []byte
+	dh         dhPrivate
+	dhGroup    uint16
+	cookie     []byte
+	initReq    []byte // RealMessage1 (RFC 7296, Section 2.15)
+	initResp   []byte // RealMessage2
+	remoteID   Identity
 	sigHash    bool // peer sent SIGNATURE_HASH_ALGORITHMS (RFC 7427)
 	peerHashes []uint16
 
