@@ -257,6 +257,9 @@ func (sa *SA) reserve(n int, now int64) (uint64, error) {
 		return 0, ErrWrongDir
 	}
 	if sa.state.Load()&stateHard != 0 {
+		if sa.seq.Load() >= sa.seqMax {
+			return 0, ErrSeqExhausted
+		}
 		return 0, ErrExpired
 	}
 	var seq uint64
