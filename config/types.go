@@ -6,10 +6,12 @@ import (
 )
 
 // Config is the whole typed configuration. Both the TOML and the UCI reader
-// fill exactly these structs; Validate checks them. Field names here are the
-// contract other packages (main) rely on: add fields, do not rename.
+// fill exactly these structs, and Load and Parse validate them before they
+// return. Field names here are the contract other packages (main) rely on:
+// add fields, do not rename. docs/config.md describes every key.
 type Config struct {
-	File string // path it was read from (for messages)
+	File   string // path it was read from (for messages)
+	Format string // FormatTOML or FormatUCI
 
 	Local   Local
 	Listen  Listen
@@ -25,7 +27,7 @@ type Config struct {
 // Local is this gateway's identity.
 type Local struct {
 	ID      string       // "192.0.2.1", "@gw.example", "keyid:0a0b", "user@example"; default: first listen address
-	KeyFile string       // private key (PEM PKCS#8); optional when only PSK / AUTH_NULL is used
+	KeyFile string       // private key (PEM PKCS#8); optional when only PSK / AUTH_NULL is used; a relative path is taken from the config file's directory
 	Address []netip.Addr // WAN addresses used as the source of IKE and ESP (empty: chosen by routing)
 }
 
@@ -64,6 +66,14 @@ type Tunnel struct {
 	RemoteTS   []netip.Prefix
 	IKE        []string // proposals in swanctl notation, e.g. "aes128gcm16-prfsha256-x25519"; empty: hardware default
 	ESP        []string // e.g. "aes128gcm16", "chacha20poly1305-esn-noesn"; empty: hardware default
+	// IKEProposals and ESPProposals are IKE and ESP parsed, in the same
+	// order; empty when the config names none (the engine then uses the
+	// hardware-derived default order).
+	IKEProposals []Proposal
+	ESPProposals []Proposal
+	// PeerKey is the peer's public key as DER SubjectPublicKeyInfo, from
+	// PeerPubkey (inline, or read from the file unless Options.SkipFiles).
+	PeerKey []byte
 	Encap      bool     // always UDP-encapsulate ESP (strongSwan kernel-libipsec needs it)
 	Start      string   // "start" (initiate at start), "trap" (on traffic), "none" (respond only); default "trap"
 	DPD        time.Duration
@@ -88,7 +98,7 @@ type Rekey struct {
 type ManualSA struct {
 	Name      string
 	Line      int
-	Peer      netip.AddrPort // outer peer address; port 0 = raw ESP, otherwise ESP in UDP to that port
+	Peer      netip.AddrPort // outer peer address; port 0 = raw ESP, otherwise ESP in UDP to that port (key udp_port)
 	Local     netip.Addr     // outer local address (optional)
 	SPIIn     uint32
 	SPIOut    uint32
@@ -110,11 +120,30 @@ const (
 	GroupPrivate        = "private"
 )
 
+// Failure shunts of an OE group.
+const (
+	ShuntPass = "pass"
+	ShuntDrop = "drop"
+)
+
+// Start actions of a tunnel.
+const (
+	StartStart = "start" // initiate when the daemon starts
+	StartTrap  = "trap"  // initiate on the first packet
+	StartNone  = "none"  // only respond
+)
+
+// Configuration file formats.
+const (
+	FormatTOML = "toml"
+	FormatUCI  = "uci"
+)
+
 // OE is the opportunistic-encryption policy.
 type OE struct {
-	Enabled       bool
+	Enabled       bool // default: true when any oe_group is configured
 	Groups        []Group
-	ShuntDuration time.Duration // how long a failed destination stays shunted, default 15m? see defaults
+	ShuntDuration time.Duration // how long a failed destination stays shunted, default 15m
 	IdleTimeout   time.Duration // tunnel with no traffic in its first minute: default 1m
 	RecheckTime   time.Duration // default 20m
 	MaxPending    int           // concurrent negotiations, default 256
@@ -127,14 +156,14 @@ type Group struct {
 	Line          int
 	CIDRs         []netip.Prefix
 	RequireDNSSEC bool
-	Failure       string // shunt after failure: "pass" or "drop"; default by group
+	Failure       string // shunt after failure: ShuntPass or ShuntDrop; "drop" for private, "pass" for the others; empty for block and clear
 }
 
 // DNS is the resolver configuration used for OE lookups.
 type DNS struct {
-	Resolvers []Resolver // default: from /etc/resolv.conf, untrusted
-	Timeout   time.Duration
-	Retries   int
+	Resolvers []Resolver    // empty: the system's (dnsoe reads /etc/resolv.conf), untrusted
+	Timeout   time.Duration // per query, default 2s
+	Retries   int           // further tries over the resolvers, default 2
 }
 
 // Resolver is one recursive resolver.
