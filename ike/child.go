@@ -155,6 +155,29 @@ func (e *Engine) CreateChild(name string) error {
 	return <-errc
 }
 
+// RekeyChild replaces the Child SA with inbound SPI spiIn by a new one
+// (RFC 7296, Section 1.3.3, 2.8): CREATE_CHILD_SA with N(REKEY_SA); the old
+// SA is deleted once the new one is installed.
+func (e *Engine) RekeyChild(spiIn uint32) error {
+	errc := make(chan error, 1)
+	if err := e.enqueue(func(e *Engine) {
+		c := e.childIn[spiIn]
+		for _, sa := range e.sas {
+			for _, x := range sa.children {
+				if x == c && sa.state == stEstablished {
+					e.startCreateChild(sa, c)
+					errc <- nil
+					return
+				}
+			}
+		}
+		errc <- errors.New("ike: no Child SA with that SPI")
+	}); err != nil {
+		return err
+	}
+	return <-errc
+}
+
 // startCreateChild sends CREATE_CHILD_SA for a new Child SA; rekeyOf, when
 // set, makes it a rekey of that Child SA (N(REKEY_SA), Section 1.3.3).
 // A KE payload is added when the ESP proposal names a group (PFS).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"sync/atomic"
 	"time"
 )
 
@@ -167,6 +168,9 @@ type Engine struct {
 	cookie    cookieSecret
 	stats     Stats
 	stopping  bool
+	// queueDrops counts datagrams dropped because the event queue was
+	// full; it is written from other goroutines.
+	queueDrops atomic.Uint64
 }
 
 type halfKey struct {
@@ -330,10 +334,16 @@ func (e *Engine) resetTimer(t *time.Timer) {
 }
 
 // HandleDatagram queues a received UDP payload: an IKE message, with or
-// without the non-ESP marker on the NAT-T port.
+// without the non-ESP marker (local's port tells whether it came on the
+// NAT-T port). It never blocks: when the queue is full the datagram is
+// dropped (the peer retransmits), so a flood cannot stall the sockets.
 func (e *Engine) HandleDatagram(b []byte, local, remote netip.AddrPort) {
 	c := append([]byte(nil), b...)
-	_ = e.enqueue(func(e *Engine) { e.receive(c, local, remote) })
+	select {
+	case e.events <- func(e *Engine) { e.receive(c, local, remote) }:
+	default:
+		e.queueDrops.Add(1)
+	}
 }
 
 // Initiate starts the named tunnel if it has no IKE SA yet.
@@ -378,7 +388,7 @@ func (e *Engine) terminate(name string) error {
 // Stats returns a copy of the counters.
 func (e *Engine) Stats() Stats {
 	c := make(chan Stats, 1)
-	if e.enqueue(func(e *Engine) { c <- e.stats }) != nil {
+	if e.enqueue(func(e *Engine) { s := e.stats; s.Dropped += e.queueDrops.Load(); c <- s }) != nil {
 		return Stats{}
 	}
 	return <-c

@@ -7,7 +7,7 @@ import (
 // receive handles one datagram from the outside (RFC 7296, Section 2.1-2.3
 // for the window, Section 2.21 for errors).
 func (e *Engine) receive(b []byte, local, remote netip.AddrPort) {
-	natT := false
+	natT := local.Port() == e.cfg.NATTPort
 	if len(b) >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] == 0 {
 		// Non-ESP marker (RFC 3948, Section 2.2): IKE on port 4500.
 		b = b[4:]

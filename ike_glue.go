@@ -1,0 +1,513 @@
+package main
+
+// ike_glue.go wires the IKEv2 engine (package ike) to the outside: IKE
+// datagrams come from and go to the encap sockets (UDP 500/4500, RFC 3948
+// marker handled there), negotiated Child SAs become esp.SA pairs and
+// protect policies in the ESP loop, the loop's acquire events start trap
+// tunnels, and config.Tunnel is translated into ike.Peer.
+//
+// How the daemon uses it (daemon.go, owned by the tun/encap engineer):
+//
+//	g, err := newIKEGlue(cfg, log)          // before the ESP loop: it is the loop's esp.Events
+//	loop, err := esp.NewLoop(esp.Config{..., Events: g})
+//	conn, err := encap.Listen(...)
+//	g.attach(conn, loop, routes)            // routes may be nil
+//	go g.Run(ctx)                           // returns after deleting every SA
+//	... d.Status() merges g.status(loop.Status())
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"swanling/config"
+	"swanling/encap"
+	"swanling/esp"
+	"swanling/hw"
+	"swanling/ike"
+)
+
+// Start actions of config.Tunnel.Start.
+const (
+	startStart = "start"
+	startTrap  = "trap"
+)
+
+// ikeConn is what the glue needs of the outer sockets; *encap.Conn has it.
+type ikeConn interface {
+	SendIKE(msg []byte, local, remote netip.AddrPort) error
+	SetIKEHandler(h encap.IKEHandler)
+	SendKeepalive(peer netip.AddrPort) error
+}
+
+// espPlane is what the glue needs of the ESP loop; *esp.Loop has it.
+type espPlane interface {
+	InstallSA(in, out *esp.SA) error
+	RemoveSA(spi uint32, dir esp.Direction) error
+	SetPolicy(p esp.Policy) error
+	RemovePolicy(local, remote netip.Prefix) bool
+}
+
+// tunnelRoutes adds and removes the routes that send a tunnel's remote
+// selectors into the TUN device; optional.
+type tunnelRoutes interface {
+	AddTunnelRoute(p netip.Prefix) error
+	DelTunnelRoute(p netip.Prefix) error
+}
+
+// ikeGlue owns the engine and the translation between it and the data
+// plane. Output methods run on the engine goroutine; esp.Events methods
+// run on packet goroutines and only queue.
+type ikeGlue struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	eng     *ike.Engine
+	tunnels map[string]*config.Tunnel
+	peers   []ike.Peer
+
+	conn   ikeConn
+	plane  espPlane
+	routes tunnelRoutes
+
+	mu       sync.Mutex
+	children map[uint32]*gluedChild // by inbound SPI
+}
+
+type gluedChild struct {
+	c        ike.ChildSA
+	in, out  *esp.SA
+	policies [][2]netip.Prefix
+}
+
+// newIKEGlue translates the configuration and builds the engine.
+func newIKEGlue(cfg *config.Config, log *slog.Logger) (*ikeGlue, error) {
+	g := &ikeGlue{cfg: cfg, log: log, tunnels: map[string]*config.Tunnel{}, children: map[uint32]*gluedChild{}}
+	aesFast := hw.Detect().HardwareGCM()
+	var key crypto.Signer
+	for i := range cfg.Tunnels {
+		t := &cfg.Tunnels[i]
+		g.tunnels[t.Name] = t
+		if t.Auth == config.AuthPubkey && key == nil {
+			k, err := ikeLoadPrivateKey(cfg.Local.KeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("swanling: tunnel %s: %w", t.Name, err)
+			}
+			key = k
+		}
+		p, err := peerFromTunnel(cfg, t, key, aesFast)
+		if err != nil {
+			return nil, fmt.Errorf("swanling: tunnel %s: %w", t.Name, err)
+		}
+		g.peers = append(g.peers, p)
+	}
+	eng, err := ike.New(ike.Config{
+		Peers:    g.peers,
+		IKEPort:  cfg.Listen.IKEPort,
+		NATTPort: cfg.Listen.NATTPort,
+		Log:      log.With("sub", "ike"),
+		Output:   g,
+		Timers: ike.Timers{
+			RetransmitBase: cfg.Timers.RetransmitBase, RetransmitMax: cfg.Timers.RetransmitMax,
+			RetransmitTries: cfg.Timers.RetransmitTries, Keepalive: cfg.Timers.Keepalive,
+			DPD: cfg.Timers.DPD, HalfOpenTimeout: cfg.Timers.HalfOpenTimeout,
+		},
+		Limits: ike.Limits{HalfOpenTotal: cfg.Limits.HalfOpenTotal, HalfOpenPerIP: cfg.Limits.HalfOpenPerIP,
+			CookieThreshold: cfg.Limits.CookieThreshold},
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.eng = eng
+	return g, nil
+}
+
+// peerFromTunnel translates one configured tunnel.
+func peerFromTunnel(cfg *config.Config, t *config.Tunnel, key crypto.Signer, aesFast bool) (ike.Peer, error) {
+	p := ike.Peer{Name: t.Name, Auth: t.Auth, LocalTS: t.LocalTS, RemoteTS: t.RemoteTS, Encap: t.Encap, DPD: t.DPD,
+		RemotePort: cfg.Listen.IKEPort}
+	if t.Peer != "" && t.Peer != "%any" {
+		a, err := netip.ParseAddr(t.Peer)
+		if err != nil {
+			// A DNS name: resolved once at start.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			as, lerr := net.DefaultResolver.LookupNetIP(ctx, "ip", t.Peer)
+			cancel()
+			if lerr != nil || len(as) == 0 {
+				return p, fmt.Errorf("cannot resolve peer %s: %v", t.Peer, lerr)
+			}
+			a = as[0]
+		}
+		p.Remote = a.Unmap()
+	}
+	p.Local = localAddrFor(cfg, p.Remote)
+	lid := t.LocalID
+	if lid == "" {
+		lid = cfg.Local.ID
+	}
+	if lid == "" && p.Local.IsValid() {
+		lid = p.Local.String()
+	}
+	var err error
+	if p.LocalID, err = ike.ParseIdentity(lid); err != nil {
+		return p, err
+	}
+	rid := t.RemoteID
+	if rid == "" && p.Remote.IsValid() {
+		rid = p.Remote.String()
+	}
+	if p.RemoteID, err = ike.ParseIdentity(rid); err != nil {
+		return p, err
+	}
+	switch t.Auth {
+	case config.AuthPSK:
+		p.PSK = []byte(t.PSK)
+	case config.AuthPubkey:
+		p.PrivateKey = key
+		if p.PeerKey, err = parsePeerPubkey(t.PeerPubkey); err != nil {
+			return p, err
+		}
+	}
+	for _, s := range t.IKE {
+		pr, err := ike.ParseProposal(ike.ProtoIKE, s)
+		if err != nil {
+			return p, err
+		}
+		p.IKE = append(p.IKE, pr)
+	}
+	if len(p.IKE) == 0 {
+		p.IKE = ike.DefaultProposals(ike.ProtoIKE, aesFast)
+	}
+	for _, s := range t.ESP {
+		pr, err := ike.ParseProposal(ike.ProtoESP, s)
+		if err != nil {
+			return p, err
+		}
+		p.ESP = append(p.ESP, pr)
+	}
+	if len(p.ESP) == 0 {
+		p.ESP = ike.DefaultProposals(ike.ProtoESP, aesFast)
+	}
+	r := t.Rekey
+	p.Lifetime = ike.Lifetime{SoftTime: r.ChildTime, HardTime: r.LifeTime, SoftBytes: r.ChildBytes, HardBytes: r.LifeBytes,
+		SoftPkts: r.ChildPkts, HardPkts: r.LifePkts, IKETime: r.IKETime}
+	return p, nil
+}
+
+// localAddrFor picks our outer address towards remote: a configured WAN
+// address of the same family, else what routing chooses (a UDP "connect"
+// sends nothing).
+func localAddrFor(cfg *config.Config, remote netip.Addr) netip.Addr {
+	for _, a := range cfg.Local.Address {
+		if !remote.IsValid() || a.Is4() == remote.Is4() {
+			return a
+		}
+	}
+	if !remote.IsValid() {
+		return netip.Addr{}
+	}
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(remote, 500)))
+	if err != nil {
+		return netip.Addr{}
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+}
+
+// ikeLoadPrivateKey reads a PEM PKCS#8 private key.
+func ikeLoadPrivateKey(path string) (crypto.Signer, error) {
+	if path == "" {
+		return nil, errors.New("pubkey auth needs local key_file")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	der := data
+	if b, _ := pem.Decode(data); b != nil {
+		der = b.Bytes
+	}
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("private key %s: %w", path, err)
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("private key cannot sign")
+	}
+	return s, nil
+}
+
+// parsePeerPubkey reads a peer's public key: a file (PEM or DER
+// SubjectPublicKeyInfo) or the base64 SPKI form genkey prints.
+func parsePeerPubkey(s string) (crypto.PublicKey, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, errors.New("pubkey auth needs peer_pubkey")
+	}
+	var der []byte
+	if data, err := os.ReadFile(s); err == nil {
+		der = data
+		if b, _ := pem.Decode(data); b != nil {
+			der = b.Bytes
+		} else if d, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data))); err == nil {
+			der = d
+		}
+	} else {
+		d, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, fmt.Errorf("peer_pubkey is neither a file nor base64: %w", err)
+		}
+		der = d
+	}
+	return x509.ParsePKIXPublicKey(der)
+}
+
+// attach connects the sockets, the ESP loop and (optionally) routes.
+func (g *ikeGlue) attach(conn ikeConn, plane espPlane, routes tunnelRoutes) {
+	g.conn, g.plane, g.routes = conn, plane, routes
+	conn.SetIKEHandler(func(msg []byte, local, remote netip.AddrPort) {
+		g.eng.HandleDatagram(msg, local, remote)
+	})
+}
+
+// Run runs the engine until ctx ends (then every SA is deleted), after
+// setting up trap policies and starting the "start" tunnels.
+func (g *ikeGlue) Run(ctx context.Context) error {
+	if g.conn == nil || g.plane == nil {
+		return errors.New("swanling: IKE not attached to sockets and data plane")
+	}
+	for _, t := range g.cfg.Tunnels {
+		if t.Start == startTrap || t.Start == "" {
+			g.setPolicies(&t, esp.Trap, nil)
+		}
+		if g.routes != nil {
+			for _, p := range t.RemoteTS {
+				if err := g.routes.AddTunnelRoute(p); err != nil {
+					g.log.Warn("tunnel route", "tunnel", t.Name, "prefix", p, "err", err)
+				}
+			}
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.eng.Run(ctx) }()
+	for _, t := range g.cfg.Tunnels {
+		if t.Start == startStart {
+			go func(name string) {
+				if err := g.eng.Initiate(name); err != nil {
+					g.log.Warn("initiate", "tunnel", name, "err", err)
+				}
+			}(t.Name)
+		}
+	}
+	return <-done
+}
+
+func (g *ikeGlue) setPolicies(t *config.Tunnel, a esp.Action, out *esp.SA) [][2]netip.Prefix {
+	var pairs [][2]netip.Prefix
+	for _, l := range t.LocalTS {
+		for _, r := range t.RemoteTS {
+			if l.Addr().Is4() != r.Addr().Is4() {
+				continue
+			}
+			if err := g.plane.SetPolicy(esp.Policy{Local: l, Remote: r, Action: a, SA: out}); err != nil {
+				g.log.Warn("policy", "tunnel", t.Name, "err", err)
+				continue
+			}
+			pairs = append(pairs, [2]netip.Prefix{l, r})
+		}
+	}
+	return pairs
+}
+
+// SendIKE implements ike.Output.
+func (g *ikeGlue) SendIKE(msg []byte, local, remote netip.AddrPort, _ bool) {
+	if !local.Addr().IsValid() {
+		u := netip.IPv4Unspecified()
+		if remote.Addr().Is6() {
+			u = netip.IPv6Unspecified()
+		}
+		local = netip.AddrPortFrom(u, local.Port())
+	}
+	if err := g.conn.SendIKE(msg, local, remote); err != nil {
+		g.log.Debug("send IKE", "to", remote, "err", err)
+	}
+}
+
+// SendKeepalive implements ike.Output.
+func (g *ikeGlue) SendKeepalive(_, remote netip.AddrPort) {
+	_ = g.conn.SendKeepalive(remote)
+}
+
+// InstallChild implements ike.Output: an inbound and an outbound esp.SA and
+// a protect policy for every selector pair (RFC 4301, Section 4.4.1).
+func (g *ikeGlue) InstallChild(c ike.ChildSA) error {
+	suite, err := esp.ParseSuite(c.Suite)
+	if err != nil {
+		return err
+	}
+	peer := c.Peer
+	if !c.Encap {
+		peer = netip.AddrPortFrom(peer.Addr(), 0) // raw ESP
+	}
+	g.mu.Lock()
+	old := g.children[c.SPIIn]
+	g.mu.Unlock()
+	if old != nil {
+		// An address update (NAT rebinding): the data plane keeps its
+		// sequence numbers only if the SA stays; log and keep it.
+		g.log.Info("peer moved; Child SA keeps its old outer address until rekey", "spi_in", c.SPIIn, "peer", peer)
+		return nil
+	}
+	life := esp.Lifetime{SoftBytes: c.Lifetime.SoftBytes, HardBytes: c.Lifetime.HardBytes,
+		SoftPackets: c.Lifetime.SoftPkts, HardPackets: c.Lifetime.HardPkts}
+	in, err := esp.NewSA(esp.SAConfig{SPI: c.SPIIn, Dir: esp.Inbound, Suite: suite, Key: c.KeyIn, ESN: c.ESN,
+		Peer: peer, Local: c.LocalTS, Remote: c.RemoteTS, Life: life})
+	if err != nil {
+		return err
+	}
+	out, err := esp.NewSA(esp.SAConfig{SPI: c.SPIOut, Dir: esp.Outbound, Suite: suite, Key: c.KeyOut, ESN: c.ESN,
+		Peer: peer, Local: c.LocalTS, Remote: c.RemoteTS, Life: life})
+	if err != nil {
+		return err
+	}
+	if err := g.plane.InstallSA(in, out); err != nil {
+		return err
+	}
+	gc := &gluedChild{c: c, in: in, out: out}
+	for _, l := range c.LocalTS {
+		for _, r := range c.RemoteTS {
+			if l.Addr().Is4() != r.Addr().Is4() {
+				continue
+			}
+			if err := g.plane.SetPolicy(esp.Policy{Local: l, Remote: r, Action: esp.Protect, SA: out}); err != nil {
+				g.log.Warn("policy", "tunnel", c.Tunnel, "err", err)
+				continue
+			}
+			gc.policies = append(gc.policies, [2]netip.Prefix{l, r})
+		}
+	}
+	g.mu.Lock()
+	g.children[c.SPIIn] = gc
+	g.mu.Unlock()
+	return nil
+}
+
+// RemoveChild implements ike.Output. The tunnel's policies go back to trap
+// (for trap tunnels, so traffic brings the tunnel up again) or away.
+func (g *ikeGlue) RemoveChild(c ike.ChildSA) {
+	g.mu.Lock()
+	gc := g.children[c.SPIIn]
+	delete(g.children, c.SPIIn)
+	g.mu.Unlock()
+	if gc == nil {
+		return
+	}
+	_ = g.plane.RemoveSA(c.SPIIn, esp.Inbound)
+	// Another Child SA of the tunnel may still use these policies (rekey):
+	// only touch policies that still point at this SA's outbound half.
+	replaced := false
+	g.mu.Lock()
+	for _, o := range g.children {
+		if o.c.Tunnel == c.Tunnel {
+			replaced = true
+		}
+	}
+	g.mu.Unlock()
+	if !replaced {
+		t := g.tunnels[c.Tunnel]
+		for _, pr := range gc.policies {
+			if t != nil && (t.Start == startTrap || t.Start == "") {
+				_ = g.plane.SetPolicy(esp.Policy{Local: pr[0], Remote: pr[1], Action: esp.Trap})
+			} else {
+				g.plane.RemovePolicy(pr[0], pr[1])
+			}
+		}
+	}
+	_ = g.plane.RemoveSA(c.SPIOut, esp.Outbound)
+}
+
+// Acquire implements esp.Events: a packet hit a trap policy. The tunnel
+// whose selectors cover it is started.
+func (g *ikeGlue) Acquire(src, dst netip.Addr, proto uint8) {
+	for _, t := range g.cfg.Tunnels {
+		if prefixesContain(t.LocalTS, src) && prefixesContain(t.RemoteTS, dst) {
+			g.eng.Acquire(t.Name)
+			return
+		}
+	}
+}
+
+// Expire implements esp.Events: a soft lifetime rekeys the Child SA (RFC
+// 7296, Section 2.8), a hard one deletes it.
+func (g *ikeGlue) Expire(spi uint32, dir esp.Direction, hard bool) {
+	g.mu.Lock()
+	var spiIn uint32
+	for in, gc := range g.children {
+		if (dir == esp.Inbound && in == spi) || (dir == esp.Outbound && gc.c.SPIOut == spi) {
+			spiIn = in
+		}
+	}
+	g.mu.Unlock()
+	if spiIn == 0 {
+		return
+	}
+	go func() {
+		var err error
+		if hard {
+			err = g.eng.DeleteChild(spiIn)
+		} else {
+			err = g.eng.RekeyChild(spiIn)
+		}
+		if err != nil {
+			g.log.Debug("expire", "spi", spiIn, "hard", hard, "err", err)
+		}
+	}()
+}
+
+func prefixesContain(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// status converts the engine's snapshot and the data plane's counters to
+// the control socket's form.
+func (g *ikeGlue) status(ls esp.LoopStatus) ([]IKEStatus, []ChildStatus) {
+	find := func(spi uint32, dir esp.Direction) esp.SAStatus {
+		for _, s := range ls.SAs {
+			if s.SPI == spi && s.Dir == dir {
+				return s
+			}
+		}
+		return esp.SAStatus{}
+	}
+	now := time.Now()
+	var ikes []IKEStatus
+	var children []ChildStatus
+	for _, s := range g.eng.Status() {
+		ikes = append(ikes, IKEStatus{Peer: s.Peer.String(), LocalID: s.LocalID, RemoteID: s.RemoteID,
+			Algorithms: s.Algorithms, AgeSeconds: int64(now.Sub(s.Created) / time.Second), State: s.State})
+		for _, c := range s.Children {
+			in, out := find(c.SPIIn, esp.Inbound), find(c.SPIOut, esp.Outbound)
+			children = append(children, ChildStatus{Tunnel: s.Tunnel, Peer: s.Peer.Addr().String(),
+				SPIIn: fmt.Sprintf("%08x", c.SPIIn), SPIOut: fmt.Sprintf("%08x", c.SPIOut), Algorithms: c.Suite,
+				AgeSeconds: int64(now.Sub(c.Created) / time.Second), BytesIn: in.Bytes, BytesOut: out.Bytes,
+				PacketsIn: in.Packets, PacketsOut: out.Packets})
+		}
+	}
+	return ikes, children
+}
