@@ -39,7 +39,7 @@ type vectorFile struct {
 	} `json:"messages"`
 }
 
-func loadVectors(t *testing.T) map[string]vectorFile {
+func loadVectors(t testing.TB) map[string]vectorFile {
 	t.Helper()
 	files, err := filepath.Glob("../../testdata/vectors/*.json")
 	if err != nil || len(files) != 7 {
@@ -60,7 +60,7 @@ func loadVectors(t *testing.T) map[string]vectorFile {
 	return out
 }
 
-func unhex(t *testing.T, s string) []byte {
+func unhex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(s)
 	if err != nil {
