@@ -2,8 +2,8 @@ package config
 
 import (
 	"bytes"
-	"os"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"time"
 )

@@ -157,7 +157,9 @@ var oeFields = []field[OE]{
 }
 
 var dnsFields = []field[DNS]{
-	{"timeout", func(c *sctx, o *option, d *DNS) { d.Timeout = c.durationOr(o, 10*time.Millisecond, time.Minute, d.Timeout) }},
+	{"timeout", func(c *sctx, o *option, d *DNS) {
+		d.Timeout = c.durationOr(o, 10*time.Millisecond, time.Minute, d.Timeout)
+	}},
 	{"retries", func(c *sctx, o *option, d *DNS) {
 		if n, ok := c.integer(o, 0, 10); ok {
 			d.Retries = int(n)
@@ -246,7 +248,9 @@ var tunnelFields = []field[Tunnel]{
 		}
 	}},
 	{"dpd", func(c *sctx, o *option, t *Tunnel) { t.DPD = c.durationOr(o, 0, 24*time.Hour, t.DPD) }},
-	{"ike_rekey_time", func(c *sctx, o *option, t *Tunnel) { t.Rekey.IKETime = c.durationOr(o, time.Minute, year, t.Rekey.IKETime) }},
+	{"ike_rekey_time", func(c *sctx, o *option, t *Tunnel) {
+		t.Rekey.IKETime = c.durationOr(o, time.Minute, year, t.Rekey.IKETime)
+	}},
 	{"reauth_time", func(c *sctx, o *option, t *Tunnel) { t.Rekey.ReauthTime = c.durationOr(o, 0, year, t.Rekey.ReauthTime) }},
 	{"rekey_time", func(c *sctx, o *option, t *Tunnel) { t.Rekey.ChildTime = c.durationOr(o, 0, year, t.Rekey.ChildTime) }},
 	{"life_time", func(c *sctx, o *option, t *Tunnel) { t.Rekey.LifeTime = c.durationOr(o, 0, year, t.Rekey.LifeTime) }},

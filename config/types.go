@@ -74,10 +74,10 @@ type Tunnel struct {
 	// PeerKey is the peer's public key as DER SubjectPublicKeyInfo, from
 	// PeerPubkey (inline, or read from the file unless Options.SkipFiles).
 	PeerKey []byte
-	Encap      bool     // always UDP-encapsulate ESP (strongSwan kernel-libipsec needs it)
-	Start      string   // "start" (initiate at start), "trap" (on traffic), "none" (respond only); default "trap"
-	DPD        time.Duration
-	Rekey      Rekey
+	Encap   bool   // always UDP-encapsulate ESP (strongSwan kernel-libipsec needs it)
+	Start   string // "start" (initiate at start), "trap" (on traffic), "none" (respond only); default "trap"
+	DPD     time.Duration
+	Rekey   Rekey
 }
 
 // Rekey holds the soft triggers and hard limits of a tunnel's SAs. Zero means unset.
