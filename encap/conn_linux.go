@@ -3,6 +3,7 @@ package encap
 import (
 	"encoding/binary"
 	"errors"
+	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -11,8 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrClosed is returned after Close.
-var ErrClosed = errors.New("encap: closed")
+// ErrClosed is returned after Close. It is net.ErrClosed, so callers can
+// treat every closed transport alike with errors.Is.
+var ErrClosed = net.ErrClosed
 
 // Defaults.
 const (

@@ -1,12 +1,13 @@
 package tun
 
 import (
-	"errors"
+	"os"
 	"sync"
 )
 
-// ErrClosed is returned by a closed in-memory device.
-var ErrClosed = errors.New("tun: device closed")
+// ErrClosed is returned by a closed in-memory device (os.ErrClosed, so that
+// errors.Is finds it as it does for a closed TUN device).
+var ErrClosed = os.ErrClosed
 
 // Mem is an in-memory TUN device for tests: two queues. The host side calls
 // Send to put a packet into the tunnel (the loop Reads it) and Recv to take a

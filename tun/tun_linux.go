@@ -157,10 +157,10 @@ func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 		return n, nil
 	}
 	if err != nil {
-		return 0, errors.New("tun: read: " + err.Error())
+		return 0, &opError{"read", err}
 	}
 	if rerr != nil {
-		return 0, errors.New("tun: read: " + rerr.Error())
+		return 0, &opError{"read", rerr}
 	}
 	return n, nil
 }
@@ -197,10 +197,10 @@ func (d *Device) Write(bufs [][]byte, offset int) (int, error) {
 		return true
 	})
 	if err != nil {
-		return i, errors.New("tun: write: " + err.Error())
+		return i, &opError{"write", err}
 	}
 	if werr != nil {
-		return i, errors.New("tun: write: " + werr.Error())
+		return i, &opError{"write", werr}
 	}
 	return i, nil
 }
@@ -209,3 +209,13 @@ func (d *Device) Write(bufs [][]byte, offset int) (int, error) {
 // removes a non-persistent TUN device, with its addresses and routes, when
 // the last descriptor closes.
 func (d *Device) Close() error { return d.file.Close() }
+
+// opError keeps the cause (os.ErrClosed after Close, for one) visible to
+// errors.Is.
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string { return "tun: " + e.op + ": " + e.err.Error() }
+func (e *opError) Unwrap() error { return e.err }
