@@ -1,6 +1,9 @@
 package wire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"strconv"
+)
 
 // HeaderLen is the length of the IKE header (RFC 7296, Section 3.1).
 const HeaderLen = 28
@@ -45,14 +48,16 @@ func ParseHeader(b []byte) (Header, error) {
 	h.Flags = Flags(b[19])
 	h.MessageID = binary.BigEndian.Uint32(b[20:24])
 	h.Length = binary.BigEndian.Uint32(b[24:28])
+	// RFC 7296, Section 3.1: implementations of this version MUST set the
+	// major version to 2; another one is rejected (Section 2.5). Checked
+	// first: the rest of another version's message may be laid out
+	// differently.
+	if h.MajorVersion() != 2 {
+		return h, ErrMajorVersion
+	}
 	// RFC 7296, Section 3.1: Length is the total message length.
 	if h.Length < HeaderLen || uint64(h.Length) != uint64(len(b)) {
 		return h, ErrLength
-	}
-	// RFC 7296, Section 3.1: implementations of this version MUST set the
-	// major version to 2; a higher one is rejected (Section 2.5).
-	if h.MajorVersion() != 2 {
-		return h, ErrMajorVersion
 	}
 	return h, nil
 }
@@ -70,4 +75,30 @@ func AppendHeader(dst []byte, h Header) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, h.MessageID)
 	dst = binary.BigEndian.AppendUint32(dst, h.Length)
 	return dst
+}
+
+// String summarizes the header for logs, e.g.
+// "IKE_AUTH request 1 i=8b71435e23dab6ba r=5ee99eee42be6251".
+func (h *Header) String() string {
+	b := make([]byte, 0, 80)
+	b = append(b, h.Exchange.String()...)
+	if h.IsResponse() {
+		b = append(b, " response "...)
+	} else {
+		b = append(b, " request "...)
+	}
+	b = strconv.AppendUint(b, uint64(h.MessageID), 10)
+	b = append(b, " i="...)
+	b = appendHex64(b, h.SPIi)
+	b = append(b, " r="...)
+	b = appendHex64(b, h.SPIr)
+	return string(b)
+}
+
+func appendHex64(b []byte, v uint64) []byte {
+	const digits = "0123456789abcdef"
+	for i := 60; i >= 0; i -= 4 {
+		b = append(b, digits[v>>uint(i)&0xf])
+	}
+	return b
 }

@@ -1,6 +1,9 @@
 package wire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"strings"
+)
 
 // First returns the first payload of ps that has concrete type T, for
 // example First[*Nonce](ps).
@@ -60,4 +63,29 @@ func AppendHashAlgorithms(dst []byte, algs ...HashAlgorithm) []byte {
 		dst = binary.BigEndian.AppendUint16(dst, uint16(a))
 	}
 	return dst
+}
+
+// Summary names the payloads of a chain for logs, in the notation of RFC
+// 7296 with notify and delete details: "SA KE Nonce N(COOKIE) D(ESP) SK".
+func Summary(ps []Payload) string {
+	var sb strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		switch q := p.(type) {
+		case *Notify:
+			sb.WriteString("N(" + q.NotifyType.String() + ")")
+		case *Delete:
+			sb.WriteString("D(" + q.Protocol.String() + ")")
+		default:
+			sb.WriteString(p.Type().String())
+		}
+	}
+	return sb.String()
+}
+
+// String summarizes the message for logs: the header and the outer chain.
+func (m *Message) String() string {
+	return m.Header.String() + " [" + Summary(m.Payloads) + "]"
 }

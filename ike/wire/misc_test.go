@@ -279,6 +279,13 @@ func TestNames(t *testing.T) {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
 	}
+	m := &Message{
+		Header:   Header{SPIi: 0x8b71435e23dab6ba, SPIr: 0x10, Exchange: ExchangeInformational, Flags: FlagResponse, MessageID: 5},
+		Payloads: []Payload{&Notify{NotifyType: NotifyCookie}, &Delete{Protocol: ProtocolESP}, &Nonce{}, &Unknown{PType: 99}},
+	}
+	if got, want := m.String(), "INFORMATIONAL response 5 i=8b71435e23dab6ba r=0000000000000010 [N(COOKIE) D(ESP) Nonce PayloadType(99)]"; got != want {
+		t.Errorf("Message.String() = %q, want %q", got, want)
+	}
 	if !NotifyTemporaryFailure.IsError() || NotifyCookie.IsError() {
 		t.Error("IsError")
 	}
