@@ -632,6 +632,11 @@ func TestParseMessageErrors(t *testing.T) {
 		m.MessageID != 1 || m.MajorVersion() != 3 || m.Payloads != nil {
 		t.Fatalf("Parse(v3) = %+v, %v", m, err)
 	}
+	// Even when the length is wrong too.
+	v3 = append(v3, 0)
+	if m, err := Parse(v3); !errors.Is(err, ErrMajorVersion) || m == nil {
+		t.Fatalf("Parse(v3, bad length) = %v", err)
+	}
 	// A higher minor version is accepted (RFC 7296, Section 2.5).
 	v21 := bytes.Clone(good)
 	v21[17] = 0x21

@@ -290,3 +290,31 @@ func TestNames(t *testing.T) {
 		t.Error("IsError")
 	}
 }
+
+func TestProposalHelpers(t *testing.T) {
+	p := Proposal{Number: 1, Protocol: ProtocolESP, Transforms: []Transform{
+		{Type: TransformENCR, ID: uint16(EncrAESCBC), KeyLength: 256},
+		{Type: TransformINTEG, ID: uint16(IntegHMACSHA2256128)},
+		{Type: TransformADDKE2, ID: uint16(KEMLKEM768)},
+		{Type: TransformESN, ID: uint16(ESNNo), Attrs: []Attribute{{Type: 1}}},
+		{Type: 99, ID: 7},
+	}}
+	want := "ESP:ENCR_AES_CBC/256,AUTH_HMAC_SHA2_256_128,ML_KEM_768,NO_ESN+attrs,TransformType(99):7"
+	if got := p.String(); got != want {
+		t.Errorf("Proposal.String() = %q, want %q", got, want)
+	}
+	if tr := p.Find(TransformINTEG); tr == nil || IntegID(tr.ID) != IntegHMACSHA2256128 {
+		t.Error("Find(INTEG)")
+	}
+	if p.Find(TransformPRF) != nil {
+		t.Error("Find(PRF) found one")
+	}
+	sa := &SA{Proposals: []Proposal{{Number: 1}, {Number: 2}, {Number: 3}}}
+	if err := sa.CheckNumbers(); err != nil {
+		t.Error(err)
+	}
+	sa.Proposals[2].Number = 2
+	if err := sa.CheckNumbers(); !errors.Is(err, ErrSyntax) {
+		t.Error("repeated proposal number accepted")
+	}
+}

@@ -1,6 +1,9 @@
 package wire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"strconv"
+)
 
 // SA is the Security Association payload (RFC 7296, Section 3.3).
 type SA struct {
@@ -263,4 +266,60 @@ func (p *Proposal) Find(t TransformType) *Transform {
 		}
 	}
 	return nil
+}
+
+// CheckNumbers checks the Proposal Num fields of an SA payload sent as a
+// request: the first proposal is number 1 and each next one is one more
+// (RFC 7296, Section 3.3.1). A response carries one proposal with the
+// number of the accepted one, which CheckNumbers does not apply to.
+func (p *SA) CheckNumbers() error {
+	for i := range p.Proposals {
+		if int(p.Proposals[i].Number) != i+1 {
+			return ErrSyntax
+		}
+	}
+	return nil
+}
+
+// IDName returns the name of the transform ID for its type, e.g.
+// "ENCR_AES_GCM_16" or "ECP_256".
+func (t *Transform) IDName() string {
+	switch t.Type {
+	case TransformENCR:
+		return EncrID(t.ID).String()
+	case TransformPRF:
+		return PRFID(t.ID).String()
+	case TransformINTEG:
+		return IntegID(t.ID).String()
+	case TransformKE, TransformADDKE1, TransformADDKE2, TransformADDKE3,
+		TransformADDKE4, TransformADDKE5, TransformADDKE6, TransformADDKE7:
+		return KEMethod(t.ID).String()
+	case TransformESN:
+		return ESNID(t.ID).String()
+	}
+	return t.Type.String() + ":" + strconv.Itoa(int(t.ID))
+}
+
+// String names the transform for logs, with the key length: "ENCR_AES_CBC/256".
+func (t *Transform) String() string {
+	s := t.IDName()
+	if t.KeyLength != 0 {
+		s += "/" + strconv.Itoa(int(t.KeyLength))
+	}
+	if len(t.Attrs) != 0 {
+		s += "+attrs"
+	}
+	return s
+}
+
+// String names the proposal for logs: "ESP:ENCR_AES_GCM_16/128,NO_ESN".
+func (p *Proposal) String() string {
+	s := p.Protocol.String() + ":"
+	for i := range p.Transforms {
+		if i > 0 {
+			s += ","
+		}
+		s += p.Transforms[i].String()
+	}
+	return s
 }
