@@ -354,7 +354,11 @@ func TestKEY(t *testing.T) {
 					reflect.DeepEqual(a.Ciphers, []string{"ENCR_AES_GCM_16-128"}) && reflect.DeepEqual(a.Groups, []string{"CURVE25519", "ECP256"})
 			}, nil},
 		{"AutoSEC empty list", append(unhex(t, "4200 04 05"), ";AUTH_HMAC_SHA2_256_128;MODP2048;"+rsaB64...),
-			func(k KEY) bool { _, err := k.AutoSEC(); _, kerr := k.Key(); return errors.Is(err, ErrBadAutoSEC) && errors.Is(kerr, ErrBadAutoSEC) }, nil},
+			func(k KEY) bool {
+				_, err := k.AutoSEC()
+				_, kerr := k.Key()
+				return errors.Is(err, ErrBadAutoSEC) && errors.Is(kerr, ErrBadAutoSEC)
+			}, nil},
 		{"AutoSEC bad base64", append(unhex(t, "4200 04 05"), "A;B;C;***"...),
 			func(k KEY) bool { _, err := k.AutoSEC(); return errors.Is(err, ErrBadAutoSEC) }, nil},
 	} {
