@@ -1,6 +1,9 @@
 package wire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // Encrypted is the Encrypted and Authenticated payload, SK (RFC 7296,
 // Section 3.14). The codec does not decrypt: Body is IV | ciphertext | ICV,
@@ -207,7 +210,9 @@ func appendProtected(dst []byte, h Header, t, innerFirst PayloadType, number, to
 	}
 	ivOff := len(dst)
 	n := ivLen + ptLen + icvLen
-	dst = append(dst, make([]byte, n)...)
+	dst = slices.Grow(dst, n)
+	dst = dst[:ivOff+n]
+	clear(dst[ivOff:])
 	return dst, ivOff, ivOff + ivLen, ivOff + ivLen + ptLen, nil
 }
 

@@ -318,3 +318,21 @@ func TestProposalHelpers(t *testing.T) {
 		t.Error("repeated proposal number accepted")
 	}
 }
+
+func TestAppendEncryptedReusedBuffer(t *testing.T) {
+	buf := bytes.Repeat([]byte{0xff}, 200)[:3]
+	msg, ivOff, ctOff, icvOff, err := AppendEncrypted(buf, testHeader, PayloadIDi, 8, 10, 16)
+	if err != nil || ivOff != 3+32 || ctOff != ivOff+8 || icvOff != ctOff+10 || len(msg) != icvOff+16 {
+		t.Fatalf("offsets %d %d %d len %d, %v", ivOff, ctOff, icvOff, len(msg), err)
+	}
+	if !bytes.Equal(msg[ivOff:], make([]byte, 34)) || !bytes.Equal(msg[:3], []byte{0xff, 0xff, 0xff}) {
+		t.Fatalf("reserved area not zeroed or prefix changed: %x", msg)
+	}
+	h, err := ParseHeader(msg[3:])
+	if err != nil || h.NextPayload != PayloadSK || h.Length != 32+34 {
+		t.Fatalf("header %+v, %v", h, err)
+	}
+	if msg[3+28] != byte(PayloadIDi) || msg[3+30] != 0 || msg[3+31] != 4+34 {
+		t.Fatalf("SK header %x", msg[3+28:3+32])
+	}
+}
