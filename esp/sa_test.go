@@ -256,7 +256,12 @@ func sealRaw(out *SA, seq uint32, pt []byte) []byte {
 	binary.BigEndian.PutUint32(buf[SealOffset+4:], seq)
 	binary.BigEndian.PutUint64(buf[SealOffset+8:], uint64(seq))
 	nonce := append(out.salt[:], buf[SealOffset+8:SealOffset+16]...)
-	ct := out.aead.Seal(nil, nonce, pt, buf[SealOffset:SealOffset+8])
+	aad := buf[SealOffset : SealOffset+8]
+	if out.esn { // seq-hi is 0 here
+		aad = append(binary.BigEndian.AppendUint32(nil, out.spi), 0, 0, 0, 0)
+		aad = binary.BigEndian.AppendUint32(aad, seq)
+	}
+	ct := out.aead.Seal(nil, nonce, pt, aad)
 	copy(buf[SealOffset+16:], ct)
 	return buf[SealOffset:]
 }
