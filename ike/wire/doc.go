@@ -48,5 +48,7 @@
 //     msg[:icvOff] (RFC 7296 Section 3.14).
 //
 // AppendFragment does the same for one SKF fragment (RFC 7383 Section 2.5),
-// whose AAD also covers the Fragment Number and Total Fragments fields.
+// whose AAD also covers the Fragment Number and Total Fragments fields. On
+// receipt, a Reassembler joins the decrypted fragments of one message
+// following the rules of RFC 7383 Section 2.6.
 package wire
