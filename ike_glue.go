@@ -3,17 +3,9 @@ package main
 // ike_glue.go wires the IKEv2 engine (package ike) to the outside: IKE
 // datagrams come from and go to the encap sockets (UDP 500/4500, RFC 3948
 // marker handled there), negotiated Child SAs become esp.SA pairs and
-// protect policies in the ESP loop, the loop's acquire events start trap
-// tunnels, and config.Tunnel is translated into ike.Peer.
-//
-// How the daemon uses it (daemon.go, owned by the tun/encap engineer):
-//
-//	g, err := newIKEGlue(cfg, log)          // before the ESP loop: it is the loop's esp.Events
-//	loop, err := esp.NewLoop(esp.Config{..., Events: g})
-//	conn, err := encap.Listen(...)
-//	g.attach(conn, loop, routes)            // routes may be nil
-//	go g.Run(ctx)                           // returns after deleting every SA
-//	... d.Status() merges g.status(loop.Status())
+// protect policies in the ESP loop, the loop's acquire and expire events
+// start trap tunnels and rekeys, and config.Tunnel is translated into
+// ike.Peer. The daemon runs it as a data-plane hook (daemon.go).
 
 import (
 	"context"
@@ -59,11 +51,12 @@ type espPlane interface {
 	RemovePolicy(local, remote netip.Prefix) bool
 }
 
-// tunnelRoutes adds and removes the routes that send a tunnel's remote
-// selectors into the TUN device; optional.
+// tunnelRoutes adds the routes that send a tunnel's remote selectors into
+// the TUN device, and names SA pairs for status; optional.
 type tunnelRoutes interface {
-	AddTunnelRoute(p netip.Prefix) error
-	DelTunnelRoute(p netip.Prefix) error
+	AddTunnelRoute(dst netip.Prefix, local []netip.Prefix) error
+	ChildUp(name string, spiIn, spiOut uint32)
+	ChildDown(spiIn, spiOut uint32)
 }
 
 // ikeGlue owns the engine and the translation between it and the data
@@ -293,7 +286,7 @@ func (g *ikeGlue) Run(ctx context.Context) error {
 		}
 		if g.routes != nil {
 			for _, p := range t.RemoteTS {
-				if err := g.routes.AddTunnelRoute(p); err != nil {
+				if err := g.routes.AddTunnelRoute(p, t.LocalTS); err != nil {
 					g.log.Warn("tunnel route", "tunnel", t.Name, "prefix", p, "err", err)
 				}
 			}
@@ -400,6 +393,9 @@ func (g *ikeGlue) InstallChild(c ike.ChildSA) error {
 	g.mu.Lock()
 	g.children[c.SPIIn] = gc
 	g.mu.Unlock()
+	if g.routes != nil {
+		g.routes.ChildUp(c.Tunnel, c.SPIIn, c.SPIOut)
+	}
 	return nil
 }
 
@@ -435,6 +431,9 @@ func (g *ikeGlue) RemoveChild(c ike.ChildSA) {
 		}
 	}
 	_ = g.plane.RemoveSA(c.SPIOut, esp.Outbound)
+	if g.routes != nil {
+		g.routes.ChildDown(c.SPIIn, c.SPIOut)
+	}
 }
 
 // Acquire implements esp.Events: a packet hit a trap policy. The tunnel
@@ -484,30 +483,49 @@ func prefixesContain(ps []netip.Prefix, a netip.Addr) bool {
 	return false
 }
 
-// status converts the engine's snapshot and the data plane's counters to
-// the control socket's form.
-func (g *ikeGlue) status(ls esp.LoopStatus) ([]IKEStatus, []ChildStatus) {
-	find := func(spi uint32, dir esp.Direction) esp.SAStatus {
-		for _, s := range ls.SAs {
-			if s.SPI == spi && s.Dir == dir {
-				return s
-			}
-		}
-		return esp.SAStatus{}
-	}
+// ikeStatus converts the engine's snapshot for the control socket; the
+// daemon adds the Child SAs with their counters from the data plane.
+func (g *ikeGlue) ikeStatus() []IKEStatus {
 	now := time.Now()
-	var ikes []IKEStatus
-	var children []ChildStatus
+	var out []IKEStatus
 	for _, s := range g.eng.Status() {
-		ikes = append(ikes, IKEStatus{Peer: s.Peer.String(), LocalID: s.LocalID, RemoteID: s.RemoteID,
+		out = append(out, IKEStatus{Peer: s.Peer.String(), LocalID: s.LocalID, RemoteID: s.RemoteID,
 			Algorithms: s.Algorithms, AgeSeconds: int64(now.Sub(s.Created) / time.Second), State: s.State})
-		for _, c := range s.Children {
-			in, out := find(c.SPIIn, esp.Inbound), find(c.SPIOut, esp.Outbound)
-			children = append(children, ChildStatus{Tunnel: s.Tunnel, Peer: s.Peer.Addr().String(),
-				SPIIn: fmt.Sprintf("%08x", c.SPIIn), SPIOut: fmt.Sprintf("%08x", c.SPIOut), Algorithms: c.Suite,
-				AgeSeconds: int64(now.Sub(c.Created) / time.Second), BytesIn: in.Bytes, BytesOut: out.Bytes,
-				PacketsIn: in.Packets, PacketsOut: out.Packets})
-		}
 	}
-	return ikes, children
+	return out
 }
+
+// ---- the daemon hook ----
+
+func init() { registerDataplaneHook(runIKE) }
+
+// runIKE runs the IKE engine for the life of the data plane.
+func runIKE(ctx context.Context, d *daemon) error {
+	if len(d.cfg.Tunnels) == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	g, err := newIKEGlue(d.cfg, d.log)
+	if err != nil {
+		return err
+	}
+	g.attach(daemonIKEConn{d.ikeTransport(), d}, d.espLoop(), daemonRoutes{d})
+	d.setESPEvents(g)
+	d.setIKEStatus(g.ikeStatus)
+	return g.Run(ctx)
+}
+
+type daemonIKEConn struct {
+	encap.IKETransport
+	d *daemon
+}
+
+func (c daemonIKEConn) SendKeepalive(peer netip.AddrPort) error { return c.d.sendKeepalive(peer) }
+
+type daemonRoutes struct{ d *daemon }
+
+func (r daemonRoutes) AddTunnelRoute(dst netip.Prefix, local []netip.Prefix) error {
+	return r.d.routeToTunnel(dst, sourceIn(local, dst.Addr().Is4()))
+}
+func (r daemonRoutes) ChildUp(name string, in, out uint32) { r.d.registerChild(name, in, out) }
+func (r daemonRoutes) ChildDown(in, out uint32)            { r.d.unregisterChild(in, out) }
