@@ -99,7 +99,7 @@ func TestLookupUDPAndTrust(t *testing.T) {
 
 func TestTruncatedRetriesOverTCP(t *testing.T) {
 	s := newFakeServer(t)
-	s.truncate = true
+	s.set(func(s *fakeServer) { s.truncate = true })
 	s.add("big.example.", 60, TXT{Strings: []string{"one"}})
 	s.add("big.example.", 60, TXT{Strings: []string{"two"}})
 	r := newTestResolver(t, nil, Server{Addr: s.addr})
@@ -117,7 +117,7 @@ func TestTruncatedRetriesOverTCP(t *testing.T) {
 
 func TestSpoofedAnswersIgnored(t *testing.T) {
 	s := newFakeServer(t)
-	s.spoofing = true
+	s.set(func(s *fakeServer) { s.spoofing = true })
 	s.add("host.example.", 300, A{netip.MustParseAddr("192.0.2.7")})
 	r := newTestResolver(t, nil, Server{Addr: s.addr})
 	res, err := r.Lookup(context.Background(), MustNewName("host.example."), TypeA)
@@ -134,7 +134,7 @@ func TestSpoofedAnswersIgnored(t *testing.T) {
 
 func TestTimeoutAndNextServer(t *testing.T) {
 	dead := newFakeServer(t)
-	dead.drop = true
+	dead.set(func(s *fakeServer) { s.drop = true })
 	live := newFakeServer(t)
 	live.add("host.example.", 300, A{netip.MustParseAddr("192.0.2.8")})
 	r := newTestResolver(t, nil, Server{Addr: dead.addr}, Server{Addr: live.addr})
@@ -168,7 +168,7 @@ func TestTimeoutAndNextServer(t *testing.T) {
 
 func TestServerFailure(t *testing.T) {
 	bad := newFakeServer(t)
-	bad.servfail = true
+	bad.set(func(s *fakeServer) { s.servfail = true })
 	good := newFakeServer(t)
 	good.add("host.example.", 300, A{netip.MustParseAddr("192.0.2.9")})
 	r := newTestResolver(t, nil, Server{Addr: bad.addr}, Server{Addr: good.addr})
@@ -218,7 +218,7 @@ func TestCacheTTL(t *testing.T) {
 
 func TestNegativeCache(t *testing.T) {
 	s := newFakeServer(t)
-	s.soaTTL, s.soaMin = 300, 30
+	s.set(func(s *fakeServer) { s.soaTTL, s.soaMin = 300, 30 })
 	s.add("exists.example.", 60, A{netip.MustParseAddr("192.0.2.7")})
 	clk := &fakeClock{t: time.Unix(1700000000, 0)}
 	r := newTestResolver(t, clk, Server{Addr: s.addr})
@@ -277,7 +277,7 @@ func TestMergedLookups(t *testing.T) {
 	s := newFakeServer(t)
 	s.add("host.example.", 300, A{netip.MustParseAddr("192.0.2.7")})
 	block := make(chan struct{})
-	s.block = block
+	s.set(func(s *fakeServer) { s.block = block })
 	r := newTestResolver(t, nil, Server{Addr: s.addr})
 	r.cfg.Timeout = 10 * time.Second
 	const n = 10
@@ -313,7 +313,7 @@ func TestMergedLookups(t *testing.T) {
 
 func TestControlAndInjectedDialers(t *testing.T) {
 	s := newFakeServer(t)
-	s.truncate = true
+	s.set(func(s *fakeServer) { s.truncate = true })
 	s.add("host.example.", 300, A{netip.MustParseAddr("192.0.2.7")})
 	var mu sync.Mutex
 	var nets []string
@@ -351,7 +351,7 @@ func TestGatewayFor(t *testing.T) {
 	keys := makeKeys(t)
 	edPub, _, _ := ed25519.GenerateKey(rand.Reader)
 	s := newFakeServer(t)
-	s.ad = true
+	s.set(func(s *fakeServer) { s.ad = true })
 	rev := func(a string) string { n, _ := ReverseName(netip.MustParseAddr(a)); return n.String() }
 	// .23: IPSECKEY at two precedences, the better one names a gateway by name.
 	s.add(rev("192.0.2.23"), 600, IPSECKEY{Precedence: 20, GatewayType: GatewayIPv4, Algorithm: IPSECKEYAlgRSA, Gateway: netip.MustParseAddr("192.0.2.2"), PublicKey: keys.rsaRaw})
