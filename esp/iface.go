@@ -5,7 +5,12 @@ import "net/netip"
 // Headroom is the space kept in front of every inner packet so that the ESP
 // header and IV (and later a TCP-encapsulation length prefix) are written in
 // place, without a copy. Buffers passed to Device.Read and Transport.Recv are
-// at least Headroom+MaxPacket long.
+// at least Headroom+MaxPacket+Tailroom long.
+//
+// Layout of a buffer (see SealOffset): buf[0:16] AEAD nonce / ESN AAD
+// scratch, buf[16:32] ESP header and IV, buf[32:] the inner packet. A sealed
+// packet handed to Transport.Send therefore starts at Off = 16, and the
+// transport may write outer framing into buf[:16] after that.
 const (
 	Headroom  = 32
 	Tailroom  = 64 // padding, pad length, next header, ICV
@@ -18,7 +23,9 @@ type Device interface {
 	// Read reads up to len(bufs) packets. Packet i is placed at
 	// bufs[i][offset:offset+sizes[i]]. It blocks until at least one packet is read.
 	Read(bufs [][]byte, sizes []int, offset int) (n int, err error)
-	// Write writes the packets bufs[i][offset:]. It returns the number written.
+	// Write writes the packets bufs[i][offset:]. It returns the number
+	// written. The loop never calls Write concurrently with itself; Read
+	// runs in one goroutine, concurrently with Write.
 	Write(bufs [][]byte, offset int) (n int, err error)
 	// BatchSize is the largest useful len(bufs).
 	BatchSize() int
@@ -40,10 +47,14 @@ type Packet struct {
 // and never reach the loop.
 type Transport interface {
 	// Recv fills up to len(pkts) packets. The transport places data at
-	// pkts[i].Buf[pkts[i].Off:] (Off is preset by the caller to Headroom-ish; the
-	// transport may move it) and sets Len and Peer. It blocks until at least one arrives.
+	// pkts[i].Buf[pkts[i].Off:] (Off is preset by the loop to SealOffset, so
+	// that the inner packet ends up at Headroom after decryption without a
+	// copy; the transport may move it, at the cost of a copy) and sets Len
+	// and Peer. It blocks until at least one arrives. The loop calls Recv
+	// from one goroutine per transport.
 	Recv(pkts []Packet) (n int, err error)
-	// Send sends pkts[i].Buf[Off:Off+Len] to pkts[i].Peer.
+	// Send sends pkts[i].Buf[Off:Off+Len] to pkts[i].Peer and returns the
+	// number sent. The loop serialises its Send calls (never concurrent).
 	Send(pkts []Packet) (n int, err error)
 	// BatchSize is the largest useful len(pkts).
 	BatchSize() int
