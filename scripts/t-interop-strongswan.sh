@@ -11,7 +11,8 @@
 # both ways, iperf3 runs 3 s through it, and a Delete from one side (swanling
 # on shutdown, or swanctl --terminate) tears down both. By default 12 cells
 # cover every value of every axis in both roles; FULL=1 runs all 24.
-# CELL="ROLE AUTH AEAD DH" runs one cell.
+# CELL="ROLE AUTH AEAD DH" runs one cell; DELETER=swanling or strongSwan
+# picks the side that deletes.
 # KEEP=1 keeps the work directory (logs) after the run.
 #
 # Needs root, strongswan-charon, strongswan-swanctl, libcharon-extra-plugins,
@@ -124,6 +125,12 @@ ss_child_up() { ss --list-sas --ike sw 2>/dev/null | grep -q "INSTALLED"; }
 sw_status() { ip netns exec "$NS_SW" "$WORK/swanling" status -json -control "$1" 2>/dev/null; }
 sw_ike_up() { sw_status "$1" | grep -q '"state": "established"'; }
 sw_child_up() { sw_status "$1" | grep -q '"spi_out": "[0-9a-f]'; }
+# The daemon answers and lists neither IKE nor Child SAs.
+sw_all_gone() {
+	local st
+	st=$(sw_status "$1") || return 1
+	! grep -q '"state"\|"spi_in": "[0-9a-f]' <<<"$st"
+}
 
 waitfor() { # seconds command...
 	local n=$(( $1 * 10 ))
@@ -216,6 +223,7 @@ run_cell() {
 	# and from strongSwan.
 	local deleter
 	if [ $((cell_no % 2)) = 1 ]; then deleter=swanling; else deleter=strongSwan; fi
+	deleter=${DELETER:-$deleter}
 	if [ $ok = 1 ]; then
 		if [ $deleter = swanling ]; then
 			kill -TERM "$swpid"
@@ -224,8 +232,8 @@ run_cell() {
 				{ ok=0; why="strongSwan kept its SA after swanling's Delete"; }; }
 		else
 			ss --terminate --ike sw --timeout 10 >"$dir/terminate.log" 2>&1 || { ok=0; why="swanctl --terminate failed"; }
-			[ $ok = 1 ] && { waitfor 5 sh -c "! '$WORK/swanling' status -json -control '$ctl' 2>/dev/null | grep -q '\"state\"'" ||
-				{ ok=0; why="swanling kept its SA after strongSwan's Delete"; }; }
+			[ $ok = 1 ] && { waitfor 5 sw_all_gone "$ctl" ||
+				{ ok=0; why="swanling kept its SAs after strongSwan's Delete"; }; }
 		fi
 	fi
 	kill -TERM "$swpid" 2>/dev/null
