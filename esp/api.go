@@ -18,7 +18,8 @@ var (
 
 // saMTU derives an SA's tunnel MTU from the outer MTU and its encapsulation.
 func (l *Loop) saMTU(sa *SA) int32 {
-	return int32(TunnelMTU(l.cfg.OuterMTU, sa.peer.Addr().Is6() && !sa.peer.Addr().Is4In6(), sa.peer.Port() != 0))
+	p := sa.Peer()
+	return int32(TunnelMTU(l.cfg.OuterMTU, p.Addr().Is6() && !p.Addr().Is4In6(), p.Port() != 0))
 }
 
 func (l *Loop) adopt(sa *SA) {
@@ -111,6 +112,15 @@ func (l *Loop) RemoveSA(spi uint32, dir Direction) error {
 	}
 	l.pol.Store(buildPolicyTable(all))
 	return nil
+}
+
+// SetPeer changes the outer peer address of an installed SA, for instance
+// when the peer's NAT mapping changed (RFC 7296, Section 2.23) or MOBIKE
+// moved it (RFC 4555), and derives its tunnel MTU again.
+func (l *Loop) SetPeer(sa *SA, peer netip.AddrPort) {
+	p := peer
+	sa.peer.Store(&p)
+	sa.mtu.Store(l.saMTU(sa))
 }
 
 // Lookup returns the installed SA with that SPI and direction, or nil.
@@ -261,7 +271,7 @@ type SAStatus struct {
 // Status returns a snapshot of sa.
 func (sa *SA) Status() SAStatus {
 	st := SAStatus{
-		SPI: sa.spi, Dir: sa.dir, Suite: sa.suite, ESN: sa.esn, Peer: sa.peer,
+		SPI: sa.spi, Dir: sa.dir, Suite: sa.suite, ESN: sa.esn, Peer: sa.Peer(),
 		Local: slices.Clone(sa.local), Remote: slices.Clone(sa.remote),
 		Packets: sa.packets.Load(), Bytes: sa.bytes.Load(), Drops: sa.drops.snapshot(),
 		MTU: int(sa.mtu.Load()), Created: sa.created, LastUse: sa.lastUse.Load(),

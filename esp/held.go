@@ -172,9 +172,10 @@ func (l *Loop) releaseSlot(s *heldSlot, action HeldAction) {
 			return
 		}
 		m := sa.seal(s.buf, s.n, nh, seq)
-		h.send[0] = Packet{Buf: s.buf, Off: SealOffset, Len: m, Peer: sa.peer}
+		peer := sa.Peer()
+		h.send[0] = Packet{Buf: s.buf, Off: SealOffset, Len: m, Peer: peer}
 		t := l.cfg.UDP
-		if sa.peer.Port() == 0 {
+		if peer.Port() == 0 {
 			t = l.cfg.Raw
 		}
 		l.sendMu.Lock()

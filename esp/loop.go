@@ -470,8 +470,8 @@ func (l *Loop) sendOutbound() {
 			if sa == nil {
 				continue
 			}
-			p := Packet{Buf: b.bufs[i], Off: SealOffset, Len: b.res[i], Peer: sa.peer}
-			if sa.peer.Port() == 0 {
+			p := Packet{Buf: b.bufs[i], Off: SealOffset, Len: b.res[i], Peer: *sa.peer.Load()}
+			if p.Peer.Port() == 0 {
 				raw = append(raw, p)
 			} else {
 				udp = append(udp, p)

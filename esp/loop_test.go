@@ -27,12 +27,20 @@ type gw struct {
 type tapLog struct {
 	mu   sync.Mutex
 	pkts [][]byte
+	to   netip.AddrPort
 }
 
-func (l *tapLog) add(p []byte, _ netip.AddrPort) {
+func (l *tapLog) add(p []byte, to netip.AddrPort) {
 	l.mu.Lock()
 	l.pkts = append(l.pkts, append([]byte(nil), p...))
+	l.to = to
 	l.mu.Unlock()
+}
+
+func (l *tapLog) lastTo() netip.AddrPort {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.to
 }
 
 func (l *tapLog) last() []byte {
@@ -413,8 +421,16 @@ func TestLoopRekey(t *testing.T) {
 	}
 	a.dev.inject(p)
 	recvWait(t, b.dev)
-	if binary.BigEndian.Uint32(tap.last()) != 0x3000 {
+	if binary.BigEndian.Uint32(tap.last()) != 0x3000 || tap.lastTo() != addrB {
 		t.Fatal("A still sends with the old SA")
+	}
+	// The peer's NAT mapping changes: later packets go to the new port.
+	moved := netip.MustParseAddrPort("192.0.2.2:31000")
+	a.loop.SetPeer(aout, moved)
+	a.dev.inject(p)
+	recvWait(t, b.dev)
+	if tap.lastTo() != moved || aout.Peer() != moved {
+		t.Fatalf("sent to %v after SetPeer", tap.lastTo())
 	}
 	// An old packet still in flight (seq 2 of the old SA) is accepted.
 	late := sealRaw(a.out, 2, append(append([]byte(nil), p...), 1, 2, 2, 4))

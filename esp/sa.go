@@ -64,7 +64,7 @@ type SA struct {
 	dir           Direction
 	suite         Suite
 	esn           bool
-	peer          netip.AddrPort
+	peer          atomic.Pointer[netip.AddrPort] // replaced whole by SetPeer
 	local, remote []netip.Prefix
 	life          Lifetime
 	aead          cipher.AEAD
@@ -160,7 +160,6 @@ func NewSA(c SAConfig) (*SA, error) {
 		dir:     c.Dir,
 		suite:   c.Suite,
 		esn:     c.ESN,
-		peer:    c.Peer,
 		life:    c.Life,
 		aead:    aead,
 		created: Clock(),
@@ -177,6 +176,8 @@ func NewSA(c SAConfig) (*SA, error) {
 		}
 		sa.remote = append(sa.remote, p.Masked())
 	}
+	peer := c.Peer
+	sa.peer.Store(&peer)
 	copy(sa.salt[:], c.Key[kl-saltLen:])
 	// RFC 4303, Section 3.3.3: the counter never cycles; with ESN the full
 	// 64 bits are used (Section 2.2.1).
@@ -200,7 +201,7 @@ func (sa *SA) Dir() Direction { return sa.dir }
 func (sa *SA) Suite() Suite { return sa.suite }
 
 // Peer returns the outer peer address (port 0: raw ESP).
-func (sa *SA) Peer() netip.AddrPort { return sa.peer }
+func (sa *SA) Peer() netip.AddrPort { return *sa.peer.Load() }
 
 // Expired reports whether the soft and the hard lifetime have been reached.
 func (sa *SA) Expired() (soft, hard bool) {

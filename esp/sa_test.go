@@ -332,6 +332,12 @@ func TestBadInput(t *testing.T) {
 			t.Fatalf("replay %d: %v", i, err)
 		}
 	}
+	// Oversize: a length beyond the buffer.
+	big := make([]byte, SealOffset+len(esp))
+	copy(big[SealOffset:], esp)
+	if _, _, _, err := in.Open(big, SealOffset, len(esp)+1); err != ErrHeadroom {
+		t.Fatalf("oversize: %v", err)
+	}
 	// Wrong direction and missing headroom.
 	buf := make([]byte, 8+len(esp))
 	copy(buf[8:], esp)
@@ -385,6 +391,25 @@ func TestSealOpenAllocs(t *testing.T) {
 				t.Fatalf("%v esn=%v: %v allocations per seal+open", s, esn, allocs)
 			}
 		}
+	}
+}
+
+// TestClock: last-use times come from the replaceable package clock.
+func TestClock(t *testing.T) {
+	saved := Clock
+	defer func() { Clock = saved }()
+	now := int64(1000)
+	Clock = func() int64 { return now }
+	out, in := saPair(t, AES128GCM16, false, net4b, net4a)
+	if out.Status().Created != 1000 || out.Status().LastUse != 0 {
+		t.Fatal("created / last use")
+	}
+	now = 5000
+	if err := roundTrip(t, out, in, ping4("198.51.100.1", "203.0.113.1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if out.Status().LastUse != 5000 || in.Status().LastUse != 5000 {
+		t.Fatalf("last use %d %d", out.Status().LastUse, in.Status().LastUse)
 	}
 }
 
