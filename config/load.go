@@ -70,8 +70,11 @@ func ParseWith(name string, data []byte, o Options) (*Config, error) {
 	return decode(t, o)
 }
 
-// DetectFormat tells a UCI file (its first command is "config" or
-// "package") from TOML (anything else, including an empty file).
+// DetectFormat tells a UCI file (its first line is a UCI command: config,
+// package, option or list, or uci's abbreviations c, p, o, l, followed by
+// a word) from TOML (anything else,
+// including an empty file). No TOML line starts that way: a bare key is
+// followed by '=' or '.'.
 func DetectFormat(data []byte) string {
 	for len(data) > 0 {
 		line := data
@@ -84,10 +87,10 @@ func DetectFormat(data []byte) string {
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		for _, w := range []string{"config", "package"} {
+		for _, w := range []string{"config", "package", "option", "list", "c", "p", "o", "l"} {
 			if rest, ok := bytes.CutPrefix(line, []byte(w)); ok && len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
 				rest = bytes.TrimSpace(rest)
-				if len(rest) > 0 && rest[0] != '=' {
+				if len(rest) > 0 && rest[0] != '=' && rest[0] != '.' {
 					return FormatUCI
 				}
 			}

@@ -130,14 +130,16 @@ func parseProposal(s string, ike bool) (Proposal, error) {
 		}
 		a, ok := algorithms[tok]
 		if !ok {
-			reason := "unknown " + unknownWhat(tok)
-			if weak[tok] {
-				reason = unknownWhat(tok) + " too weak, not supported"
+			what := unknownWhat(tok)
+			switch {
+			case weak[tok] && single:
+				return p, fmt.Errorf("%s too weak, not supported", what)
+			case weak[tok]:
+				return p, fmt.Errorf("%s %q too weak, not supported", what, tok)
+			case single:
+				return p, fmt.Errorf("unknown %s", what)
 			}
-			if single {
-				return p, errors.New(reason)
-			}
-			return p, fmt.Errorf("%s %q", reason, tok)
+			return p, fmt.Errorf("unknown %s %q", what, tok)
 		}
 		if seen[a.name] {
 			return p, fmt.Errorf("%s listed twice", a.name)

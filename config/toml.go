@@ -143,6 +143,11 @@ func (r *tomlReader) header(path []string, line int) error {
 	if err := r.defineTable(path, line); err != nil {
 		return err
 	}
+	return r.openTable(path, line)
+}
+
+// openTable starts the section a table path names, if it names one.
+func (r *tomlReader) openTable(path []string, line int) error {
 	typ := path[0]
 	named, ok := sectionTypes[typ]
 	if !ok {
@@ -167,8 +172,8 @@ func (r *tomlReader) keyValue(full []string, v *unstable.Node, line int) error {
 		if err := r.defineTable(full, line); err != nil {
 			return err
 		}
-		if len(full) == 1 {
-			if err := r.header(full, line); err != nil {
+		if len(full) <= 2 {
+			if err := r.openTable(full, line); err != nil {
 				return err
 			}
 		}

@@ -90,7 +90,7 @@ func (r *uciReader) word() (uciTok, error) {
 		case c == 0:
 			return t, r.errf(r.line, "", "", "NUL byte in file")
 		case c == '\'':
-			start := r.line
+			start := t.line // the word's line: a stray quote makes the error show up later
 			r.i++
 			for {
 				if r.i >= len(r.data) {
@@ -110,7 +110,7 @@ func (r *uciReader) word() (uciTok, error) {
 				b = append(b, c)
 			}
 		case c == '"':
-			start := r.line
+			start := t.line
 			r.i++
 			for {
 				if r.i >= len(r.data) {
