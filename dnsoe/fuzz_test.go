@@ -92,7 +92,7 @@ func FuzzIPSECKEY(f *testing.F) {
 	f.Add(append(unhex(f, "0a 01 02 c0000226"), b64(f, rfc4025Key)...))
 	f.Add(unhex(f, "0a 03 00 026777076578616d706c6500"))
 	f.Add(unhex(f, "0a 02 04 20010db8000000000000000000000001 0102"))
-	f.Add(unhex(f, "0a 00 03" + "11223344"))
+	f.Add(unhex(f, "0a 00 03"+"11223344"))
 	f.Fuzz(func(t *testing.T, d []byte) {
 		k, err := ParseIPSECKEY(d)
 		if err != nil {
