@@ -502,7 +502,7 @@ func TestDetectFormat(t *testing.T) {
 		"option\n":                       FormatTOML,
 		"option =\"x\"\n":                FormatTOML,
 		"   [local]\nconfig tunnel x\n":  FormatTOML,
-		"# only\n# comments\n\n  \t\n":  FormatTOML,
+		"# only\n# comments\n\n  \t\n":   FormatTOML,
 		"config  'local' # trailing\n":   FormatUCI,
 		"package 'swanling'; config x\n": FormatUCI,
 	} {

@@ -88,7 +88,7 @@ func FuzzTOML(f *testing.F) {
 }
 
 // writeUCI writes a tree back in the form `uci export` uses: every value
-// single-quoted, a single quote as '\''. It is the builder for the UCI
+// single-quoted, a single quote as '\”. It is the builder for the UCI
 // round trip.
 func writeUCI(t *tree) []byte {
 	var b bytes.Buffer
