@@ -170,7 +170,7 @@ func (r *Resolver) gateways(ctx context.Context, addr netip.Addr) ([]Gateway, Ga
 		servers = append(servers, s)
 	}
 	if len(servers) > 0 {
-		gws, err := r.fromTXT(ctx, servers, st)
+		gws, err := r.fromTXT(ctx, addr, servers, st)
 		return gws, Gateway{}, err
 	}
 
@@ -239,12 +239,13 @@ func cmpErr(old, err error) error {
 	return old
 }
 
-func (r *Resolver) fromTXT(ctx context.Context, servers []IPsecServer, st lookupState) ([]Gateway, error) {
+func (r *Resolver) fromTXT(ctx context.Context, addr netip.Addr, servers []IPsecServer, st lookupState) ([]Gateway, error) {
 	SortIPsecServers(servers, r.intn)
 	var gws []Gateway
 	var firstErr error
 	for _, s := range servers {
-		g := Gateway{Source: SourceTXT, Precedence: int(s.Precedence), Addr: s.Gateway, Algorithms: s.AutoSEC}
+		g := Gateway{Source: SourceTXT, Precedence: int(s.Precedence), Addr: s.Gateway, Algorithms: s.AutoSEC,
+			Self: !s.HasFQDN && s.Gateway == addr}
 		gst := st
 		if s.HasFQDN {
 			g.FQDN = strings.TrimSuffix(s.FQDN.String(), ".")

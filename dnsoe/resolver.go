@@ -89,6 +89,7 @@ type Result struct {
 	// NXDOMAIN and NODATA (success without Records) are results, not errors.
 	RCode RCode
 	// Records are the answers of Type at Name, after following CNAMEs.
+	// They are shared with other callers and the cache: read only.
 	Records []Record
 	// AD is the AD bit of the answer.
 	AD bool
@@ -293,6 +294,8 @@ func (r *Resolver) store(key string, res Result) {
 // 7.2: retransmit and try other servers).
 func (r *Resolver) resolve(name Name, t Type) Result {
 	q := Question{Name: name, Type: t, Class: ClassINET}
+	// Without any answer the lookup timed out; SERVFAIL (a validation
+	// failure at a validating resolver) outranks other response codes.
 	lastErr := ErrTimeout
 	final := make([]bool, len(r.cfg.Servers)) // answered with an rcode; do not ask again
 	for round := 0; round < r.cfg.Attempts; round++ {
@@ -305,15 +308,12 @@ func (r *Resolver) resolve(name Name, t Type) Result {
 			}
 			msg, err := r.exchange(s, q)
 			if err != nil {
-				if lastErr == ErrTimeout {
-					lastErr = err
-				}
-				continue
+				continue // timeout or network error: try the next server
 			}
 			res, err := r.interpret(msg, q, s)
 			if err != nil {
 				final[i] = true
-				if err == ErrServerFailure || lastErr != ErrServerFailure {
+				if lastErr != ErrServerFailure {
 					lastErr = err
 				}
 				continue
@@ -321,8 +321,8 @@ func (r *Resolver) resolve(name Name, t Type) Result {
 			return res
 		}
 	}
-	if lastErr != ErrServerFailure && lastErr != ErrRefused {
-		lastErr = ErrTimeout
+	if r.ctx.Err() != nil {
+		lastErr = ErrClosed
 	}
 	return Result{Name: name, Type: t, Err: lastErr}
 }
@@ -508,6 +508,15 @@ func (r *Resolver) interpret(msg []byte, q Question, s Server) (Result, error) {
 	m, err := ParseMessage(msg)
 	if err != nil {
 		return Result{}, ErrRefused
+	}
+	for _, rr := range m.Additionals {
+		// RFC 6891, Section 6.1.3: the OPT record extends the RCODE; any
+		// extended code (BADVERS, ...) means no usable answer.
+		if rr.Header.Type == TypeOPT {
+			if _, ext, _, _ := rr.Header.EDNS0(); ext != 0 {
+				return Result{}, ErrRefused
+			}
+		}
 	}
 	switch m.Header.RCode {
 	case RCodeSuccess, RCodeNameError:

@@ -8,7 +8,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/netip"
+	"reflect"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -458,4 +460,35 @@ func chunks(s string, n int) []string {
 		s = s[n:]
 	}
 	return append(out, s)
+}
+
+func TestReadResolvConf(t *testing.T) {
+	in := "# comment\nsearch example\nnameserver 192.0.2.53\nnameserver fe80::1%eth0\nnameserver bogus\nnameserver 2001:db8::53 # x\noptions edns0\n"
+	got, err := ReadResolvConf(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Server{
+		{Addr: netip.MustParseAddrPort("192.0.2.53:53")},
+		{Addr: netip.MustParseAddrPort("[fe80::1%eth0]:53")},
+		{Addr: netip.MustParseAddrPort("[2001:db8::53]:53")},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestExtendedRCode(t *testing.T) {
+	b := NewBuilder(nil, Header{ID: 1, Response: true})
+	q := Question{Name: MustNewName("x.example."), Type: TypeA, Class: ClassINET}
+	must(t, b.Question(q))
+	var opt ResourceHeader
+	opt.SetEDNS0(1232, 1, 0, true) // BADVERS = 16: upper bits 1, header bits 0
+	must(t, b.Additional(opt, OPT{}))
+	msg, err := b.Finish()
+	must(t, err)
+	r := newTestResolver(t, nil, Server{Addr: netip.MustParseAddrPort("192.0.2.53:53")})
+	if _, err := r.interpret(msg, q, r.cfg.Servers[0]); !errors.Is(err, ErrRefused) {
+		t.Errorf("BADVERS accepted: %v", err)
+	}
 }
