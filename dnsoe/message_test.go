@@ -346,3 +346,23 @@ func TestAccessorsCheckLengths(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkParseTypicalAnswer(b *testing.B) {
+	msg := typicalAnswer(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		var p Parser
+		p.Start(msg)
+		for {
+			if _, err := p.Question(); err != nil {
+				break
+			}
+		}
+		for {
+			if _, err := p.Resource(); err != nil {
+				break
+			}
+		}
+	}
+}

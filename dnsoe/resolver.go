@@ -198,12 +198,12 @@ func (r *Resolver) FlushCache() {
 	r.mu.Unlock()
 }
 
-func cacheKey(n Name, t Type) string {
-	var b [258]byte
-	k := n.appendLower(b[:0])
-	k = binary.BigEndian.AppendUint16(k, uint16(t))
-	return string(k)
+// appendKey appends the cache key: the lower-case wire name and the type.
+func appendKey(b []byte, n Name, t Type) []byte {
+	return binary.BigEndian.AppendUint16(n.appendLower(b), uint16(t))
 }
+
+func cacheKey(n Name, t Type) string { return string(appendKey(nil, n, t)) }
 
 // Lookup asks for records of type t at name. It answers from the cache when
 // it can and merges concurrent identical lookups into one query. An error
@@ -213,10 +213,13 @@ func (r *Resolver) Lookup(ctx context.Context, name Name, t Type) (Result, error
 	if !name.valid() {
 		return Result{Name: name, Type: t, Err: ErrBadName}, ErrBadName
 	}
-	key := cacheKey(name, t)
+	var kb [257]byte
+	kbuf := appendKey(kb[:0], name, t)
 	r.mu.Lock()
 	now := r.cfg.Now()
-	if e, ok := r.cache[key]; ok {
+	// Indexing with string(kbuf) does not allocate; only a miss makes the
+	// key a string.
+	if e, ok := r.cache[string(kbuf)]; ok {
 		if now.Before(e.expires) {
 			r.stats.CacheHits++
 			r.mu.Unlock()
@@ -226,12 +229,13 @@ func (r *Resolver) Lookup(ctx context.Context, name Name, t Type) (Result, error
 			res.Expires = e.expires
 			return res, nil
 		}
-		delete(r.cache, key)
+		delete(r.cache, string(kbuf))
 	}
-	f, ok := r.flights[key]
+	f, ok := r.flights[string(kbuf)]
 	if ok {
 		r.stats.Merged++
 	} else {
+		key := string(kbuf)
 		f = &flight{done: make(chan struct{})}
 		r.flights[key] = f
 		r.stats.Queries++

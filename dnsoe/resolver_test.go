@@ -492,3 +492,34 @@ func TestExtendedRCode(t *testing.T) {
 		t.Errorf("BADVERS accepted: %v", err)
 	}
 }
+
+func BenchmarkLookupCached(b *testing.B) {
+	r, err := New(Config{Servers: []Server{{Addr: netip.MustParseAddrPort("192.0.2.53:53")}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := MustNewName("23.2.0.192.in-addr.arpa.")
+	r.cache[cacheKey(n, TypeIPSECKEY)] = cacheEntry{res: Result{Name: n, Type: TypeIPSECKEY}, expires: time.Now().Add(time.Hour)}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Lookup(ctx, n, TypeIPSECKEY); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestCacheHitAllocs(t *testing.T) {
+	r := newTestResolver(t, nil, Server{Addr: netip.MustParseAddrPort("192.0.2.53:53")})
+	n := MustNewName("23.2.0.192.in-addr.arpa.")
+	r.cache[cacheKey(n, TypeIPSECKEY)] = cacheEntry{res: Result{Name: n, Type: TypeIPSECKEY}, expires: r.cfg.Now().Add(time.Hour)}
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(100, func() {
+		if res, err := r.Lookup(ctx, n, TypeIPSECKEY); err != nil || !res.Cached {
+			t.Fatal("not served from the cache")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("a cache hit allocates %v times", allocs)
+	}
+}
