@@ -50,8 +50,16 @@ func (l *Loop) hold(pkt []byte, ii innerInfo, now int64) {
 				s.n = copy(s.buf[Headroom:], pkt)
 				s.info = ii
 			}
+			// Still unresolved after AcquireRetry: remind the key manager.
+			again := now-s.since >= int64(l.cfg.AcquireRetry)
+			if again {
+				s.since = now
+			}
 			h.mu.Unlock()
 			l.drops.add(DropHeld)
+			if ev := l.cfg.Events; again && ev != nil {
+				ev.Acquire(ii.src, ii.dst, ii.proto)
+			}
 			return
 		}
 	}

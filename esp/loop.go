@@ -42,7 +42,8 @@ import (
 )
 
 // Events receives what the loop reports to the key manager. Its methods are
-// called on the packet path and must not block (queue and return).
+// called on the packet path, sometimes with loop locks held: they must not
+// block and must not call back into the Loop (queue the event and return).
 type Events interface {
 	// Acquire: a packet from src to dst (IP protocol proto) matched a
 	// trap policy, or a protect policy without SA; it is held.
@@ -60,7 +61,8 @@ type Config struct {
 	Raw    Transport // raw ESP (IP protocol 50); nil if unused
 	Events Events    // nil: events are only recorded in SA state
 	// Bypass, if set, receives packets that a Pass policy lets through in
-	// the clear (and held packets released as Pass). It must copy pkt.
+	// the clear (and held packets released as Pass). It must copy pkt, not
+	// block, and not call back into the Loop.
 	Bypass func(pkt []byte)
 	// OuterMTU is the path MTU towards the peers (default 1500). Each SA's
 	// tunnel MTU is derived from it with TunnelMTU.
@@ -69,6 +71,9 @@ type Config struct {
 	Workers  int  // crypto goroutines; default runtime.NumCPU()
 	Batches  int  // batches in flight per direction; default 2*Workers+2
 	MaxHeld  int  // packets held for acquires; default 64
+	// AcquireRetry: a destination still held after this long gets another
+	// Acquire with its next packet; default 10s.
+	AcquireRetry time.Duration
 	// ICMPSource4 and ICMPSource6 are the sources of the ICMP errors the
 	// loop sends; when unset the offending packet's destination is used.
 	ICMPSource4, ICMPSource6 netip.Addr
@@ -163,6 +168,9 @@ func NewLoop(cfg Config) (*Loop, error) {
 	if cfg.Batches <= 0 {
 		cfg.Batches = 2*cfg.Workers + 2
 	}
+	if cfg.AcquireRetry <= 0 {
+		cfg.AcquireRetry = 10 * time.Second
+	}
 	if cfg.MaxHeld <= 0 {
 		cfg.MaxHeld = 64
 	}
@@ -199,7 +207,7 @@ func NewLoop(cfg Config) (*Loop, error) {
 }
 
 // Run moves packets until Close is called or a device or transport fails
-// for good; it returns that failure, or nil after Close.
+// for good; it returns that failure, or nil after Close. Call it once.
 func (l *Loop) Run() error {
 	var workers, sinks, readers sync.WaitGroup
 	for i := 0; i < l.cfg.Workers; i++ {

@@ -527,3 +527,22 @@ func TestLoopConfigErrors(t *testing.T) {
 		t.Fatal("des accepted")
 	}
 }
+
+// TestLoopAcquireRetry: a destination still held after AcquireRetry gets
+// another Acquire with its next packet.
+func TestLoopAcquireRetry(t *testing.T) {
+	a, _ := startPair(t, Config{AcquireRetry: time.Nanosecond}, manualA(AES128GCM16, false), false)
+	a.loop.SetPolicy(Policy{Local: pfx("198.51.100.0/24"), Remote: pfx("203.0.113.0/24"), Action: Trap})
+	for i := 0; i < 3; i++ {
+		a.dev.inject(ping4("198.51.100.1", "203.0.113.5", i))
+		time.Sleep(2 * time.Millisecond) // separate batches, clock moves
+		select {
+		case <-a.ev.acquires:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no acquire for packet %d", i)
+		}
+	}
+	if st := a.loop.Status(); st.Held != 1 {
+		t.Fatalf("held %d", st.Held)
+	}
+}
