@@ -130,6 +130,10 @@ func (d *decoder) tunnel(c *sctx) {
 	}
 	if t.PeerPubkey != "" {
 		t.PeerKey = c.peerKey(t.PeerPubkey)
+		if !inlineKey(t.PeerPubkey) && !filepath.IsAbs(t.PeerPubkey) {
+			// Readers of PeerPubkey then find the file from any directory.
+			t.PeerPubkey = filepath.Join(d.dir, t.PeerPubkey)
+		}
 	}
 	if t.Peer == "%any" {
 		if c.set["start"] != nil && t.Start != StartNone {

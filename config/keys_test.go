@@ -161,8 +161,13 @@ func TestPeerPubkey(t *testing.T) {
 				t.Errorf("%s: %v", c.value, err)
 				continue
 			}
-			if tu := cfg.Tunnels[0]; tu.Auth != AuthPubkey || string(tu.PeerKey) != string(der) {
+			tu := cfg.Tunnels[0]
+			if tu.Auth != AuthPubkey || string(tu.PeerKey) != string(der) {
 				t.Errorf("%s: %+v", c.value, tu)
+			}
+			// A relative file is made absolute, so readers need no cwd.
+			if !inlineKey(c.value) && tu.PeerPubkey != filepath.Join(dir, filepath.Base(c.value)) {
+				t.Errorf("%s: PeerPubkey %q", c.value, tu.PeerPubkey)
 			}
 			continue
 		}
