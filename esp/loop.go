@@ -58,7 +58,7 @@ type Events interface {
 type Config struct {
 	Device Device
 	UDP    Transport // ESP in UDP (RFC 3948); nil if unused
-	Raw    Transport // raw ESP (IP protocol 50); nil if unused
+	Raw    Transport // raw ESP (IP protocol 50); nil if unused; may be the same value as UDP
 	Events Events    // nil: events are only recorded in SA state
 	// Bypass, if set, receives packets that a Pass policy lets through in
 	// the clear (and held packets released as Pass). It must copy pkt, not
@@ -101,6 +101,7 @@ type Loop struct {
 	icmpOut              [][]byte
 	icmpTokens, icmpAt   int64
 	held                 heldSet
+	readers              []Transport // distinct transports: one inbound reader each
 	rxPackets, txPackets atomic.Uint64
 }
 
@@ -178,15 +179,14 @@ func NewLoop(cfg Config) (*Loop, error) {
 	l.pol.Store(buildPolicyTable(nil))
 	l.outBatch = max(1, cfg.Device.BatchSize())
 	l.inBatch = 1
+	l.readers = l.readers[:0]
 	for _, t := range []Transport{cfg.UDP, cfg.Raw} {
-		if t != nil {
+		if t != nil && (len(l.readers) == 0 || !same(l.readers[0], t)) {
+			l.readers = append(l.readers, t)
 			l.inBatch = max(l.inBatch, t.BatchSize())
 		}
 	}
-	nIn := cfg.Batches
-	if cfg.UDP != nil && cfg.Raw != nil {
-		nIn *= 2
-	}
+	nIn := cfg.Batches * max(1, len(l.readers))
 	total := cfg.Batches + nIn
 	l.work = make(chan *batch, total)
 	l.outFree = make(chan *batch, cfg.Batches)
@@ -236,10 +236,8 @@ func (l *Loop) Run() error {
 		}()
 	}
 	reader(l.readOutbound)
-	for _, t := range []Transport{l.cfg.UDP, l.cfg.Raw} {
-		if t != nil {
-			reader(func() error { return l.readInbound(t) })
-		}
+	for _, t := range l.readers {
+		reader(func() error { return l.readInbound(t) })
 	}
 	readers.Wait()
 	l.outOrder <- nil
@@ -250,12 +248,26 @@ func (l *Loop) Run() error {
 	return first
 }
 
+// same reports whether two transports are the same value (one transport
+// may serve both UDP and raw ESP); incomparable values are different.
+func same(a, b Transport) (eq bool) {
+	defer func() {
+		if recover() != nil {
+			eq = false
+		}
+	}()
+	return a == b
+}
+
 // Close stops Run: it closes the Device and Transports that implement io.Closer.
 func (l *Loop) Close() error {
 	l.closeOnce.Do(func() {
 		l.closing.Store(true)
-		for _, c := range []any{l.cfg.Device, l.cfg.UDP, l.cfg.Raw} {
-			if c, ok := c.(io.Closer); ok && c != nil {
+		if c, ok := l.cfg.Device.(io.Closer); ok {
+			c.Close()
+		}
+		for _, t := range l.readers {
+			if c, ok := t.(io.Closer); ok {
 				c.Close()
 			}
 		}

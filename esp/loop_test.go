@@ -462,9 +462,13 @@ func TestLoopRekey(t *testing.T) {
 func TestLoopRawESP(t *testing.T) {
 	rawA, rawB := newMemLink(netip.AddrPortFrom(addrA.Addr(), 0), netip.AddrPortFrom(addrB.Addr(), 0))
 	da, db := newMemDevice(1500, 8), newMemDevice(1500, 8)
-	la, err := NewLoop(Config{Device: da, Raw: rawA})
+	// A's one transport serves both encapsulations.
+	la, err := NewLoop(Config{Device: da, Raw: rawA, UDP: rawA})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(la.readers) != 1 {
+		t.Fatalf("%d inbound readers for one transport", len(la.readers))
 	}
 	lb, _ := NewLoop(Config{Device: db, Raw: rawB})
 	m := manualA(AES256GCM16, true)
