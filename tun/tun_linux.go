@@ -3,6 +3,7 @@ package tun
 import (
 	"errors"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -18,6 +19,8 @@ const DefaultBatch = 64
 // Counters are the device's drop counters, read with atomic loads.
 type Counters struct {
 	ReadTooBig atomic.Uint64 // a packet larger than the buffer offered, dropped
+	ReadBad    atomic.Uint64 // an offload packet with headers we cannot cut up, dropped
+	Segmented  atomic.Uint64 // super-packets cut into segments
 	WriteError atomic.Uint64 // a packet the kernel refused (malformed, or no reader above)
 }
 
@@ -32,13 +35,31 @@ type Device struct {
 	mtu   atomic.Int32
 	batch int
 
+	// With IFF_VNET_HDR and offloads (vnet true): reads go through rbuf,
+	// whose super-packets seg cuts up; writes get a zero virtio header.
+	vnet bool
+	rmu  sync.Mutex
+	rbuf []byte
+	seg  segmenter
+	wmu  sync.Mutex
+	whdr [vnetHdrLen]byte
+	wiov [2]unix.Iovec
+
 	Counters Counters
 }
 
 // Open creates the TUN device name (or attaches to an existing one owned by
 // us) in non-blocking mode, so that reads park in the Go poller instead of
-// holding a thread. It does not bring the device up; see Netlink.SetLink.
-func Open(name string) (*Device, error) {
+// holding a thread. Where the kernel allows, it turns on segmentation
+// offload (IFF_VNET_HDR, TUNSETOFFLOAD with checksum, TSO and USO), so
+// that the kernel passes TCP super-packets which Read cuts up. It does not
+// bring the device up; see Netlink.SetLink.
+func Open(name string) (*Device, error) { return open(name, true) }
+
+// OpenPlain is Open without offloads: one packet per read(2).
+func OpenPlain(name string) (*Device, error) { return open(name, false) }
+
+func open(name string, offload bool) (*Device, error) {
 	if len(name) == 0 || len(name) >= unix.IFNAMSIZ {
 		return nil, errors.New("tun: bad interface name")
 	}
@@ -51,16 +72,39 @@ func Open(name string) (*Device, error) {
 		unix.Close(fd)
 		return nil, errors.New("tun: " + err.Error())
 	}
-	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	flags := uint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	if offload {
+		flags |= unix.IFF_VNET_HDR
+	}
+	ifr.SetUint16(flags)
 	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 		unix.Close(fd)
 		return nil, errors.New("tun: TUNSETIFF " + name + ": " + err.Error())
+	}
+	vnet := false
+	if offload {
+		// TSO needs checksum offload; USO (Linux 6.2) is optional.
+		base := unix.TUN_F_CSUM | unix.TUN_F_TSO4 | unix.TUN_F_TSO6
+		if unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, base|unix.TUN_F_USO4|unix.TUN_F_USO6) == nil ||
+			unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, base) == nil {
+			vnet = true
+		} else {
+			// Without offloads the header is pure cost: start again
+			// without it.
+			unix.Close(fd)
+			return open(name, false)
+		}
 	}
 	if err := unix.SetNonblock(fd, true); err != nil {
 		unix.Close(fd)
 		return nil, errors.New("tun: set non-blocking: " + err.Error())
 	}
-	d := &Device{name: ifr.Name(), batch: DefaultBatch}
+	d := &Device{name: ifr.Name(), batch: DefaultBatch, vnet: vnet}
+	if vnet {
+		d.rbuf = make([]byte, vnetHdrLen+65535)
+		d.wiov[0].Base = &d.whdr[0]
+		d.wiov[0].SetLen(vnetHdrLen)
+	}
 	d.file = os.NewFile(uintptr(fd), "/dev/net/tun")
 	d.rc, err = d.file.SyscallConn()
 	if err != nil {
@@ -111,6 +155,9 @@ func (d *Device) MTU() int { return int(d.mtu.Load()) }
 // BatchSize is the largest useful number of buffers for Read and Write.
 func (d *Device) BatchSize() int { return d.batch }
 
+// Offload reports whether segmentation offload is on.
+func (d *Device) Offload() bool { return d.vnet }
+
 // SetMTU sets the device MTU through netlink and remembers it.
 func (d *Device) SetMTU(nl *Netlink, mtu int) error {
 	if err := nl.SetLink(d.index, mtu, true); err != nil {
@@ -126,6 +173,9 @@ func (d *Device) SetMTU(nl *Netlink, mtu int) error {
 func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 	if len(bufs) == 0 {
 		return 0, nil
+	}
+	if d.vnet {
+		return d.readVnet(bufs, sizes, offset)
 	}
 	n := 0
 	var rerr error
@@ -170,6 +220,9 @@ func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 // one bad packet cannot stop the loop; Write returns an error only when the
 // device itself fails.
 func (d *Device) Write(bufs [][]byte, offset int) (int, error) {
+	if d.vnet {
+		return d.writeVnet(bufs, offset)
+	}
 	i := 0
 	var werr error
 	err := d.rc.Write(func(fd uintptr) bool {
@@ -219,3 +272,129 @@ type opError struct {
 
 func (e *opError) Error() string { return "tun: " + e.op + ": " + e.err.Error() }
 func (e *opError) Unwrap() error { return e.err }
+
+// readVnet reads through the offload path: each read(2) goes into rbuf, and
+// its packet, or the segments of its super-packet, are copied into bufs.
+// Reading into one private buffer keeps the caller's buffers from being
+// touched beyond the first pages, which keeps the resident size small.
+func (d *Device) readVnet(bufs [][]byte, sizes []int, offset int) (int, error) {
+	d.rmu.Lock()
+	defer d.rmu.Unlock()
+	n := 0
+	// Segments left from the last call first.
+	if !d.seg.done() {
+		k, _ := d.seg.emit(bufs, sizes, offset)
+		n += k
+		if !d.seg.done() {
+			return n, nil
+		}
+	}
+	var rerr error
+	err := d.rc.Read(func(fd uintptr) bool {
+		for n < len(bufs) && n < len(sizes) {
+			m, _, e := unix.Syscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&d.rbuf[0])), uintptr(len(d.rbuf)))
+			switch e {
+			case 0:
+			case unix.EAGAIN:
+				return n > 0
+			case unix.EINTR:
+				continue
+			case unix.EFAULT, unix.EINVAL, unix.EMSGSIZE:
+				d.Counters.ReadTooBig.Add(1)
+				continue
+			default:
+				rerr = e
+				return true
+			}
+			if int(m) <= vnetHdrLen {
+				d.Counters.ReadBad.Add(1)
+				continue
+			}
+			h := parseVnetHdr(d.rbuf)
+			pkt := d.rbuf[vnetHdrLen:m]
+			if h.gsoType == gsoNone {
+				if h.flags&vnetFlagNeedsCsum != 0 && finishCsum(pkt, h) != nil {
+					d.Counters.ReadBad.Add(1)
+					continue
+				}
+				if len(pkt) > len(bufs[n])-offset {
+					d.Counters.ReadTooBig.Add(1)
+					continue
+				}
+				sizes[n] = copy(bufs[n][offset:], pkt)
+				n++
+				continue
+			}
+			if d.seg.init(pkt, h) != nil {
+				d.Counters.ReadBad.Add(1)
+				continue
+			}
+			d.Counters.Segmented.Add(1)
+			k, err := d.seg.emit(bufs[n:], sizes[n:], offset)
+			n += k
+			if err != nil {
+				d.seg = segmenter{}
+				d.Counters.ReadTooBig.Add(1)
+				continue
+			}
+			if !d.seg.done() {
+				return true // the rest waits in rbuf for the next call
+			}
+		}
+		return true
+	})
+	if n > 0 {
+		return n, nil
+	}
+	if err != nil {
+		return 0, &opError{"read", err}
+	}
+	if rerr != nil {
+		return 0, &opError{"read", rerr}
+	}
+	return 0, nil
+}
+
+// writeVnet writes each packet behind a zero virtio header (no offload
+// asked for, checksums complete) with writev, so the caller's headroom is
+// left alone.
+func (d *Device) writeVnet(bufs [][]byte, offset int) (int, error) {
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
+	i := 0
+	var werr error
+	err := d.rc.Write(func(fd uintptr) bool {
+		for i < len(bufs) {
+			b := bufs[i][offset:]
+			if len(b) == 0 {
+				i++
+				continue
+			}
+			d.wiov[1].Base = &b[0]
+			d.wiov[1].SetLen(len(b))
+			_, _, e := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&d.wiov[0])), 2)
+			switch e {
+			case 0:
+			case unix.EAGAIN:
+				return false
+			case unix.EINTR:
+				continue
+			case unix.EBADF, unix.EBADFD:
+				werr = e
+				return true
+			default:
+				d.Counters.WriteError.Add(1)
+			}
+			i++
+		}
+		return true
+	})
+	d.wiov[1].Base = nil
+	if err != nil {
+		return i, &opError{"write", err}
+	}
+	if werr != nil {
+		return i, &opError{"write", werr}
+	}
+	return i, nil
+}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -318,5 +319,76 @@ func TestReadAfterClose(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("Read did not return after Close")
 		}
+	})
+}
+
+// TestOffloadRead sends one UDP GSO datagram train into a TUN device with
+// offloads; whether the kernel passes it as one super-packet (USO) or as
+// single datagrams, Read must return the ten datagrams with good checksums.
+func TestOffloadRead(t *testing.T) {
+	inNewNetns(t, func() {
+		nl, err := DialNetlink()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nl.Close()
+		d, err := Open("swltest3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if !d.Offload() {
+			t.Skip("kernel refused TUN offloads")
+		}
+		if err := d.SetMTU(nl, 1500); err != nil {
+			t.Fatal(err)
+		}
+		src := netip.MustParseAddr("198.51.100.1")
+		nl.AddAddr(d.Index(), netip.PrefixFrom(src, 32))
+		if err := nl.AddRoute(Route{Dst: netip.MustParsePrefix("203.0.113.0/24"), Index: d.Index(), Src: src}); err != nil {
+			t.Fatal(err)
+		}
+		fd := udpSocket(t, false, 0)
+		defer unix.Close(fd)
+		payload := make([]byte, 10*1000)
+		for i := range payload {
+			payload[i] = byte(i / 1000)
+		}
+		oob := make([]byte, unix.CmsgSpace(2))
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		h.Level, h.Type = unix.SOL_UDP, unix.UDP_SEGMENT
+		h.SetLen(unix.CmsgLen(2))
+		binary.NativeEndian.PutUint16(oob[unix.CmsgLen(0):], 1000)
+		if err := unix.Sendmsg(fd, payload, oob, sockaddr(netip.MustParseAddrPort("203.0.113.7:9")), 0); err != nil {
+			t.Skipf("UDP GSO send: %v", err)
+		}
+		bufs := make([][]byte, 64)
+		for i := range bufs {
+			bufs[i] = make([]byte, 2000)
+		}
+		sizes := make([]int, 64)
+		got := 0
+		deadline := time.Now().Add(5 * time.Second)
+		for got < 10 && time.Now().Before(deadline) {
+			n, err := d.Read(bufs, sizes, 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < n; i++ {
+				p := bufs[i][32 : 32+sizes[i]]
+				if p[0]>>4 != 4 || p[9] != unix.IPPROTO_UDP {
+					continue
+				}
+				verify(t, p, false, true)
+				if len(p) != 28+1000 || p[28] != byte(got) {
+					t.Fatalf("datagram %d: %d octets, first %d", got, len(p), p[28])
+				}
+				got++
+			}
+		}
+		if got != 10 {
+			t.Fatalf("%d datagrams of 10", got)
+		}
+		t.Logf("super-packets cut: %d", d.Counters.Segmented.Load())
 	})
 }
