@@ -128,6 +128,14 @@ func (d *decoder) tunnel(c *sctx) {
 	if d.err != nil {
 		return
 	}
+	// RFC 7619, Section 2.2: ID_NULL is for NULL authentication; other uses
+	// would need their own specification.
+	for _, k := range []struct{ key, id string }{{"local_id", t.LocalID}, {"remote_id", t.RemoteID}} {
+		if k.id == "%null" && t.Auth != AuthNull {
+			c.failf(c.line(k.key), k.key, "%s %%null (ID_NULL, RFC 7619) goes with auth \"null\", not %q", k.key, t.Auth)
+			return
+		}
+	}
 	if t.PeerPubkey != "" {
 		t.PeerKey = c.peerKey(t.PeerPubkey)
 		if !inlineKey(t.PeerPubkey) && !filepath.IsAbs(t.PeerPubkey) {

@@ -539,6 +539,8 @@ func TestErrorsExact(t *testing.T) {
 		{"[tunnel.hq]\npsk = \"0123456789abcdef\"\n", `f:1: tunnel "hq": peer missing: an address, a host name, or %any to only respond`},
 		{"[tunnel.hq]\npeer = \"198.51.100.256\"\n", `f:2: tunnel "hq": peer "198.51.100.256": not an IP address, a host name or %any`},
 		{"[tunnel.hq]\npeer = \"gw.example\"\nauth = \"null\"\nlocal_id = \"%any\"\n", `f:4: tunnel "hq": local_id "%any": the local identity cannot be %any`},
+		{"[local]\nid = \"%null\"\n", `f:2: local: id "%null": ID_NULL goes with auth null: set it as a tunnel's local_id`},
+		{"[tunnel.hq]\npeer = \"gw.example\"\npsk = \"0123456789abcdef\"\nremote_id = \"%null\"\n", `f:4: tunnel "hq": remote_id %null (ID_NULL, RFC 7619) goes with auth "null", not "psk"`},
 		{"[tunnel.hq]\npeer = \"gw.example\"\nauth = \"null\"\nremote_id = \"keyid:xyz\"\n", `f:4: tunnel "hq": remote_id "keyid:xyz": keyid: wants hex octets, like keyid:0a0b0c`},
 		{"[tunnel.hq]\npeer = \"gw.example\"\nauth = \"null\"\nlife_bytes = \"1GB\"\nrekey_bytes = 0\n", `f:4: tunnel "hq": life_bytes 1000000000 without rekey_bytes: the SA would die without a rekey`},
 		{"[tunnel.hq]\npeer = \"gw.example\"\nauth = \"null\"\nrekey_time = \"10m\"\nrand_time = \"10m\"\n", `f:5: tunnel "hq": rand_time 10m must be below rekey_time 10m`},

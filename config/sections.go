@@ -16,7 +16,14 @@ const (
 )
 
 var localFields = []field[Local]{
-	{"id", func(c *sctx, o *option, l *Local) { l.ID, _ = c.id(o, false) }},
+	{"id", func(c *sctx, o *option, l *Local) {
+		id, ok := c.id(o, false)
+		if ok && id == "%null" {
+			c.bad(o, o.vals[0], "ID_NULL goes with auth null: set it as a tunnel's local_id")
+			return
+		}
+		l.ID = id
+	}},
 	{"key_file", func(c *sctx, o *option, l *Local) {
 		if p, ok := c.path(o); ok {
 			l.KeyFile = p

@@ -293,6 +293,7 @@ const (
 	IDFQDN    = "fqdn"      // "@gw.example": ID_FQDN
 	IDUser    = "user_fqdn" // "user@example": ID_RFC822_ADDR
 	IDKeyID   = "key_id"    // "keyid:0a0b": ID_KEY_ID, hex octets
+	IDNull    = "null"      // "%null": ID_NULL (RFC 7619), with auth null
 	idInvalid = ""
 )
 
@@ -303,6 +304,8 @@ func IDKind(id string) (string, error) {
 	switch {
 	case id == "%any":
 		return IDAny, nil
+	case id == "%null":
+		return IDNull, nil
 	case strings.HasPrefix(id, "keyid:"):
 		h := id[len("keyid:"):]
 		if b, err := hex.DecodeString(h); err != nil || len(b) == 0 {
@@ -330,7 +333,7 @@ func IDKind(id string) (string, error) {
 	if validHostname(id) {
 		return idInvalid, fmt.Errorf("write @%s for an FQDN identity", id)
 	}
-	return idInvalid, errors.New("not an address, @fqdn, user@fqdn or keyid:HEX")
+	return idInvalid, errors.New("not an address, @fqdn, user@fqdn, keyid:HEX or %null")
 }
 
 // parseHexKey reads key material in hex, with an optional 0x prefix and

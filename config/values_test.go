@@ -197,6 +197,7 @@ func TestIDKind(t *testing.T) {
 		{"@gw", IDFQDN, ""},
 		{"admin@example.org", IDUser, ""},
 		{"keyid:0a0b", IDKeyID, ""},
+		{"%null", IDNull, ""},
 		{"gw.example", "", "write @gw.example for an FQDN identity"},
 		{"@", "", "not a valid @fqdn"},
 		{"@-bad.example", "", "not a valid @fqdn"},
@@ -208,8 +209,8 @@ func TestIDKind(t *testing.T) {
 		{"user@", "", "not a valid user@fqdn"},
 		{"keyid:", "", "keyid: wants hex octets, like keyid:0a0b0c"},
 		{"keyid:abc", "", "keyid: wants hex octets, like keyid:0a0b0c"},
-		{"fe80::1%eth0", "", "not an address, @fqdn, user@fqdn or keyid:HEX"},
-		{"", "", "not an address, @fqdn, user@fqdn or keyid:HEX"},
+		{"fe80::1%eth0", "", "not an address, @fqdn, user@fqdn, keyid:HEX or %null"},
+		{"", "", "not an address, @fqdn, user@fqdn, keyid:HEX or %null"},
 	} {
 		got, err := IDKind(c.in)
 		if c.err != "" {
