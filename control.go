@@ -212,6 +212,18 @@ func writeStatus(w io.Writer, st Status) {
 	})
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if dp := st.Dataplane; dp != nil {
+		gso := "off"
+		if dp.UDPGSO {
+			gso = "on"
+		}
+		fmt.Fprintf(tw, "Data plane: %s mtu %d, %d policies, %d held packets, ESP rx %d tx %d packets, UDP GSO %s, socket buffers %d bytes\n",
+			dash(dp.Interface), dp.MTU, dp.Policies, dp.Held, dp.RxPackets, dp.TxPackets, gso, dp.SocketBufferBytes)
+		if len(dp.Drops) > 0 {
+			fmt.Fprintf(tw, "Drops: %s\n", drops(dp.Drops))
+		}
+		fmt.Fprintln(tw)
+	}
 	fmt.Fprintf(tw, "IKE SAs: %d\n", len(ike))
 	if len(ike) > 0 {
 		fmt.Fprintln(tw, "PEER\tLOCAL ID\tREMOTE ID\tSTATE\tALGORITHMS\tAGE")
@@ -222,14 +234,34 @@ func writeStatus(w io.Writer, st Status) {
 	}
 	fmt.Fprintf(tw, "\nChild SAs: %d\n", len(child))
 	if len(child) > 0 {
-		fmt.Fprintln(tw, "TUNNEL\tPEER\tSPI IN\tSPI OUT\tALGORITHMS\tAGE\tBYTES IN\tBYTES OUT\tPKTS IN\tPKTS OUT")
+		fmt.Fprintln(tw, "TUNNEL\tPEER\tSPI IN\tSPI OUT\tALGORITHMS\tAGE\tBYTES IN\tBYTES OUT\tPKTS IN\tPKTS OUT\tDROPS")
 		for _, s := range child {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", dash(s.Tunnel), dash(s.Peer),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", dash(s.Tunnel), dash(s.Peer),
 				dash(s.SPIIn), dash(s.SPIOut), dash(s.Algorithms), age(s.AgeSeconds),
-				s.BytesIn, s.BytesOut, s.PacketsIn, s.PacketsOut)
+				s.BytesIn, s.BytesOut, s.PacketsIn, s.PacketsOut, drops(s.Drops))
 		}
 	}
 	tw.Flush()
+}
+
+// drops formats counters as "a=1,b=2" in key order, "-" when empty.
+func drops(m map[string]uint64) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k + "=" + strconv.FormatUint(m[k], 10))
+	}
+	return b.String()
 }
 
 func dash(s string) string {

@@ -5,15 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"swanling/config"
 	"swanling/hw"
@@ -166,7 +169,10 @@ func sampleStatus() Status {
 		IKE: []IKEStatus{{Peer: "198.51.100.2", LocalID: "192.0.2.1", RemoteID: "198.51.100.2",
 			Algorithms: "aes128gcm16-prfsha256-x25519", AgeSeconds: 3725, State: "established"}},
 		Child: []ChildStatus{{Tunnel: "hq", Peer: "198.51.100.2", SPIIn: "c1a2b3c4", SPIOut: "0badf00d",
-			Algorithms: "chacha20poly1305", AgeSeconds: 42, BytesIn: 1 << 40, BytesOut: 12345, PacketsIn: 7, PacketsOut: 9}},
+			Algorithms: "chacha20poly1305", AgeSeconds: 42, BytesIn: 1 << 40, BytesOut: 12345, PacketsIn: 7, PacketsOut: 9,
+			Drops: map[string]uint64{"replay": 3, "auth": 1}}},
+		Dataplane: &DataplaneStatus{Interface: "swl0", MTU: 1410, RxPackets: 5, TxPackets: 6, Policies: 2,
+			Drops: map[string]uint64{"no_policy": 1}, SocketBufferBytes: 1 << 25, UDPGSO: true},
 	}
 }
 
@@ -215,7 +221,8 @@ func TestControlSocket(t *testing.T) {
 	if code := c.main([]string{"status", "-control", path}); code != 0 {
 		t.Fatalf("status: %d %s", code, errb.String())
 	}
-	for _, want := range []string{"IKE SAs: 1", "Child SAs: 1", "198.51.100.2", "established", "1h2m5s", "c1a2b3c4", "1099511627776", "chacha20poly1305"} {
+	for _, want := range []string{"IKE SAs: 1", "Child SAs: 1", "198.51.100.2", "established", "1h2m5s", "c1a2b3c4", "1099511627776", "chacha20poly1305",
+		"auth=1,replay=3", "swl0 mtu 1410", "2 policies", "UDP GSO on", "Drops: no_policy=1"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
@@ -396,5 +403,117 @@ func TestParseLevel(t *testing.T) {
 		if got := parseLevel(in); got != want {
 			t.Errorf("parseLevel(%q) = %v", in, got)
 		}
+	}
+}
+
+// TestRunSignals runs the real binary as root in a network namespace of its
+// own: status over the control socket, a bad config on SIGHUP refused with
+// its line while the daemon keeps running, a good one applied, SIGTERM a
+// clean exit that removes the socket.
+func TestRunSignals(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (network namespace, TUN device)")
+	}
+	ipTool, err := exec.LookPath("ip")
+	if err != nil {
+		t.Skip("ip (iproute2) not installed")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = "/usr/local/go/bin/go"
+	}
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		t.Skip("no /dev/net/tun")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "swanling")
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	ns := fmt.Sprintf("swl-cli-%d-%d", os.Getpid(), time.Now().UnixNano()%100000)
+	if out, err := exec.Command(ipTool, "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(ipTool, "netns", "del", ns).Run() })
+	if out, err := exec.Command(ipTool, "-n", ns, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("lo up: %v\n%s", err, out)
+	}
+
+	cfg := filepath.Join(dir, "swanling.toml")
+	good := "[log]\nlevel = \"debug\"\n[listen]\ninterface = \"swlcli0\"\n"
+	if err := os.WriteFile(cfg, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "control.sock")
+	var logs syncBuffer
+	// ip netns exec execs the binary, so the PID is swanling's own.
+	cmd := exec.Command(ipTool, "netns", "exec", ns, bin, "run", "-c", cfg, "-control", sock)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+
+	// waitFor polls until cond holds or the daemon exits; it asserts nothing
+	// about how long that takes beyond a generous cap.
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for i := 0; i < 600; i++ {
+			if cond() {
+				return
+			}
+			select {
+			case err := <-exited:
+				t.Fatalf("swanling exited (%v) while waiting for %s; log:\n%s", err, what, logs.String())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		t.Fatalf("timed out waiting for %s; log:\n%s", what, logs.String())
+	}
+	waitFor("the control socket", func() bool { _, err := queryControl(sock, "status"); return err == nil })
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("control socket: %v %v", fi.Mode(), err)
+	}
+
+	// A bad file: refused with its line, the daemon keeps running.
+	if err := os.WriteFile(cfg, []byte("[log]\nlevle = \"debug\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor("the refused reload", func() bool { return strings.Contains(logs.String(), "reload refused") })
+	if !strings.Contains(logs.String(), "line=2") || !strings.Contains(logs.String(), "swanling.toml:2:") {
+		t.Errorf("refusal lacks file:line:\n%s", logs.String())
+	}
+	if _, err := queryControl(sock, "status"); err != nil {
+		t.Fatalf("daemon not answering after a refused reload: %v", err)
+	}
+
+	// A good file is applied.
+	if err := os.WriteFile(cfg, []byte(strings.Replace(good, "debug", "info", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor("the reload", func() bool { return strings.Contains(logs.String(), "configuration reloaded") })
+
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-exited; err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+	}
+	exited <- nil // for the cleanup
+	if !strings.Contains(logs.String(), "swanling stopped") {
+		t.Errorf("no clean stop in the log:\n%s", logs.String())
+	}
+	if _, err := os.Lstat(sock); !os.IsNotExist(err) {
+		t.Errorf("control socket left behind: %v", err)
 	}
 }
