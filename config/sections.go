@@ -284,11 +284,14 @@ func (c *sctx) proposals(o *option, ike bool) ([]string, []Proposal) {
 			c.failf(v.line, o.key, "%s %q: %v", what, v.text, err)
 			return nil, nil
 		}
-		if i := slicesIndex(names, v.text); i >= 0 {
+		// Kept in canonical form (aliases resolved, the derived prf
+		// written out), so whoever reads the strings knows every word.
+		canon := p.String()
+		if i := slicesIndex(names, canon); i >= 0 {
 			c.failf(v.line, o.key, "%s %q listed twice", what, v.text)
 			return nil, nil
 		}
-		names = append(names, v.text)
+		names = append(names, canon)
 		ps = append(ps, p)
 	}
 	return names, ps

@@ -66,6 +66,9 @@ type Tunnel struct {
 	RemoteTS   []netip.Prefix
 	IKE        []string // proposals in swanctl notation, e.g. "aes128gcm16-prfsha256-x25519"; empty: hardware default
 	ESP        []string // e.g. "aes128gcm16", "chacha20poly1305-esn-noesn"; empty: hardware default
+	// IKE and ESP hold the canonical form of what was written: aliases
+	// resolved ("aes128gcm" is "aes128gcm16", "curve25519" is "x25519") and
+	// an IKE proposal's derived prf written out.
 	// IKEProposals and ESPProposals are IKE and ESP parsed, in the same
 	// order; empty when the config names none (the engine then uses the
 	// hardware-derived default order).
