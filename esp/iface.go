@@ -5,7 +5,10 @@ import "net/netip"
 // Headroom is the space kept in front of every inner packet so that the ESP
 // header and IV (and later a TCP-encapsulation length prefix) are written in
 // place, without a copy. Buffers passed to Device.Read and Transport.Recv are
-// at least Headroom+MaxPacket+Tailroom long.
+// Headroom + Config.MaxPacket + Tailroom long (by default room for the larger
+// of the device MTU and the outer MTU plus the ESP overhead); a packet that
+// does not fit is the Device's or Transport's to drop and count. MaxPacket
+// bounds every packet.
 //
 // Layout of a buffer (see SealOffset): buf[0:16] AEAD nonce / ESN AAD
 // scratch, buf[16:32] ESP header and IV, buf[32:] the inner packet. A sealed

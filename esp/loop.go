@@ -71,6 +71,13 @@ type Config struct {
 	Workers  int  // crypto goroutines; default runtime.NumCPU()
 	Batches  int  // batches in flight per direction; default 2*Workers+2
 	MaxHeld  int  // packets held for acquires; default 64
+	// MaxPacket is the largest packet the loop's buffers hold: an inner
+	// packet from the Device or an ESP packet from a Transport; larger ones
+	// are dropped and counted by the Device or Transport. Buffers are
+	// allocated once, at NewLoop. Default: max(Device.MTU(), OuterMTU,
+	// 1500) + SealOverhead; set 65535 where reassembled outer fragments or
+	// jumbo frames must pass.
+	MaxPacket int
 	// AcquireRetry: a destination still held after this long gets another
 	// Acquire with its next packet; default 10s.
 	AcquireRetry time.Duration
@@ -102,6 +109,7 @@ type Loop struct {
 	icmpTokens, icmpAt   int64
 	held                 heldSet
 	readers              []Transport // distinct transports: one inbound reader each
+	bufSize              int
 	rxPackets, txPackets atomic.Uint64
 }
 
@@ -129,9 +137,7 @@ type batch struct {
 	wbufs [][]byte
 }
 
-const bufSize = Headroom + MaxPacket + Tailroom
-
-func newBatch(size int, in bool) *batch {
+func newBatch(size, bufSize int, in bool) *batch {
 	b := &batch{
 		in:    in,
 		bufs:  make([][]byte, size),
@@ -146,9 +152,9 @@ func newBatch(size int, in bool) *batch {
 		raw:   make([]Packet, 0, size),
 		wbufs: make([][]byte, 0, size),
 	}
+	slab := make([]byte, size*bufSize)
 	for i := range b.bufs {
-		// Untouched pages of these buffers are never made resident.
-		b.bufs[i] = make([]byte, bufSize)
+		b.bufs[i] = slab[i*bufSize : (i+1)*bufSize : (i+1)*bufSize]
 	}
 	return b
 }
@@ -175,7 +181,11 @@ func NewLoop(cfg Config) (*Loop, error) {
 	if cfg.MaxHeld <= 0 {
 		cfg.MaxHeld = 64
 	}
-	l := &Loop{cfg: cfg, sas: make(map[saKey]*SA)}
+	if cfg.MaxPacket <= 0 {
+		cfg.MaxPacket = max(cfg.Device.MTU(), cfg.OuterMTU, 1500) + SealOverhead
+	}
+	cfg.MaxPacket = min(cfg.MaxPacket, MaxPacket)
+	l := &Loop{cfg: cfg, sas: make(map[saKey]*SA), bufSize: Headroom + cfg.MaxPacket + Tailroom}
 	l.pol.Store(buildPolicyTable(nil))
 	l.outBatch = max(1, cfg.Device.BatchSize())
 	l.inBatch = 1
@@ -194,15 +204,15 @@ func NewLoop(cfg Config) (*Loop, error) {
 	l.inFree = make(chan *batch, nIn)
 	l.inOrder = make(chan *batch, nIn+1)
 	for i := 0; i < cfg.Batches; i++ {
-		l.outFree <- newBatch(l.outBatch, false)
+		l.outFree <- newBatch(l.outBatch, l.bufSize, false)
 	}
 	for i := 0; i < nIn; i++ {
-		l.inFree <- newBatch(l.inBatch, true)
+		l.inFree <- newBatch(l.inBatch, l.bufSize, true)
 	}
 	l.icmpBuf = make([]byte, Headroom+icmp6MaxLen+Tailroom)
 	l.icmpOut = make([][]byte, 1)
 	l.icmpTokens = icmpBurst
-	l.held.init(cfg.MaxHeld, Headroom+cfg.Device.MTU()+Tailroom)
+	l.held.init(cfg.MaxHeld, l.bufSize)
 	return l, nil
 }
 

@@ -506,6 +506,12 @@ func TestLoopConfigErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if l.bufSize != Headroom+1500+SealOverhead+Tailroom {
+		t.Fatalf("buffer size %d", l.bufSize)
+	}
+	if l2, _ := NewLoop(Config{Device: newMemDevice(9000, 4), MaxPacket: 100000}); l2.bufSize != Headroom+MaxPacket+Tailroom {
+		t.Fatalf("buffer size %d", l2.bufSize)
+	}
 	out, in := saPair(t, AES128GCM16, false, net4b, net4a)
 	if l.InstallSA(out, in) == nil {
 		t.Fatal("swapped directions accepted")
