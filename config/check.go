@@ -264,7 +264,7 @@ func (d *decoder) manual(c *sctx) {
 	// RFC 4106, Section 2: GCM with statically configured keys cannot keep
 	// nonces unique (a restart starts the sequence numbers again under the
 	// same key), so implementations MUST use automated key management. The
-	// same holds for ChaCha20-Poly1305 (RFC 7634, Section 2). Manual SAs are
+	// same holds for ChaCha20-Poly1305 (RFC 7634, Section 5). Manual SAs are
 	// for testing the data plane, and the config must say so.
 	if !m.Insecure {
 		c.failf(c.line("insecure"), "insecure", "manual keys need insecure = true: RFC 4106, Section 2 requires automated key management, since a restart repeats nonces under a static key; for tests only")
@@ -274,7 +274,7 @@ func (d *decoder) manual(c *sctx) {
 		{"peer", "the outer address of the other end"},
 		{"spi_in", "the SPI the peer sends with"},
 		{"spi_out", "the SPI sent to the peer"},
-		{"algorithm", "aes128gcm16, aes256gcm16 or chacha20poly1305"},
+		{"algorithm", "aes128gcm16, aes192gcm16, aes256gcm16 or chacha20poly1305"},
 		{"key_in", "hex key and salt"},
 		{"key_out", "hex key and salt"},
 		{"local_ts", "the local inner CIDRs"},

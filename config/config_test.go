@@ -559,7 +559,7 @@ func TestErrorsExact(t *testing.T) {
 		{"[listen]\nike_port = 0500\n", `f:2: syntax error: integers cannot have leading zeroes`},
 		{"[resolver.x]\ntrusted = true\n", `f:1: resolver "x": address missing`},
 		{"[manual_sa.m]\ninsecure = true\npeer = \"192.0.2.2\"\n", `f:1: manual_sa "m": spi_in missing (the SPI the peer sends with)`},
-		{"[manual_sa.m]\ninsecure = true\nalgorithm = \"aes128\"\n", `f:3: manual_sa "m": algorithm "aes128": want aes128gcm16, aes256gcm16 or chacha20poly1305`},
+		{"[manual_sa.m]\ninsecure = true\nalgorithm = \"aes128\"\n", `f:3: manual_sa "m": algorithm "aes128": want aes128gcm16, aes192gcm16, aes256gcm16 or chacha20poly1305`},
 		{"[manual_sa.m]\ninsecure = true\nkey_in = \"xyz\"\n", `f:3: manual_sa "m": key_in: not hex key material`},
 		{"[manual_sa.m]\ninsecure = true\nspi_in = 0x100000000\n", `f:3: manual_sa "m": spi_in 0x100000000: out of range 0-4294967295`},
 		// UCI

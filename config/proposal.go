@@ -223,6 +223,7 @@ func ParseESPProposal(s string) (Proposal, error) {
 // Section 2 (ChaCha20-Poly1305: 32-octet key plus 4-octet salt).
 var aeadKeyLen = map[string]int{
 	"aes128gcm16":      16 + 4,
+	"aes192gcm16":      24 + 4,
 	"aes256gcm16":      32 + 4,
 	"chacha20poly1305": 32 + 4,
 }

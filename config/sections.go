@@ -327,7 +327,7 @@ var manualFields = []field[ManualSA]{
 		}
 		a, ok := manualAlgorithm(s)
 		if !ok {
-			c.bad(o, o.vals[0], "want aes128gcm16, aes256gcm16 or chacha20poly1305")
+			c.bad(o, o.vals[0], "want aes128gcm16, aes192gcm16, aes256gcm16 or chacha20poly1305")
 			return
 		}
 		m.Algorithm = a

@@ -105,7 +105,7 @@ type ManualSA struct {
 	Local     netip.Addr     // outer local address (optional)
 	SPIIn     uint32
 	SPIOut    uint32
-	Algorithm string // "aes128gcm16", "aes256gcm16", "chacha20poly1305"
+	Algorithm string // "aes128gcm16", "aes192gcm16", "aes256gcm16", "chacha20poly1305"
 	KeyIn     []byte // key || 4-octet salt
 	KeyOut    []byte
 	ESN       bool
