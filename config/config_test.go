@@ -619,3 +619,14 @@ second line'
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestDeepInlineTables(t *testing.T) {
+	deep := "a = " + strings.Repeat("{a = ", 5000) + "1" + strings.Repeat("}", 5000) + "\n"
+	if _, err := Parse("f", []byte(deep)); err == nil || err.Error() != `f:1: unknown table [a]` {
+		t.Errorf("got %v", err)
+	}
+	deep = "tunnel = " + strings.Repeat("{a = ", 5000) + "1" + strings.Repeat("}", 5000) + "\n"
+	if _, err := Parse("f", []byte(deep)); err == nil || err.Error() != `f:1: tunnel "a": a: want a value, not a table` {
+		t.Errorf("got %v", err)
+	}
+}

@@ -65,7 +65,8 @@ func errorf(file string, line int, sec, key, format string, args ...any) *Error 
 func suggest(word string, known []string) string {
 	best, bestD := "", 3
 	for _, k := range known {
-		if d := editDistance(word, k); d < bestD {
+		// At most two edits, and fewer than half the word: "a" is no typo of "oe".
+		if d := editDistance(word, k); d < bestD && 2*d <= len(word) {
 			best, bestD = k, d
 		}
 	}

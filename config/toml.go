@@ -168,7 +168,10 @@ func (r *tomlReader) openTable(path []string, line int) error {
 
 // keyValue places one key = value at its full path.
 func (r *tomlReader) keyValue(full []string, v *unstable.Node, line int) error {
-	if v.Kind == unstable.InlineTable {
+	// No table of the schema is deeper than two names ([tunnel.hq]), so a
+	// deeper inline table is an unknown key; stopping here also bounds the
+	// recursion on hostile input.
+	if v.Kind == unstable.InlineTable && len(full) < 3 {
 		if err := r.defineTable(full, line); err != nil {
 			return err
 		}
@@ -250,7 +253,7 @@ func (r *tomlReader) keyValue(full []string, v *unstable.Node, line int) error {
 		val, ok := r.scalar(v)
 		if !ok {
 			return r.errf(line, sectionLabel(s.typ, s.name, s.named), keyPath(s.typ, s.name, s.named, key),
-				"%s: unexpected value", key)
+				"%s: want a value, not a table", key)
 		}
 		val.line = line
 		o.vals = []value{val}
