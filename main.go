@@ -384,23 +384,31 @@ func newLogger(stderr io.Writer, level *slog.LevelVar, toSyslog bool) (*slog.Log
 	if err != nil {
 		return nil, nil, fmt.Errorf("swanling: syslog: %w", err)
 	}
-	h := slog.NewTextHandler(&syslogWriter{w: w}, &slog.HandlerOptions{
-		Level: level,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) == 0 && a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			return a
-		},
-	})
+	h := slog.NewTextHandler(&syslogWriter{w: w}, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime})
 	return slog.New(h), func() { w.Close() }, nil
+}
+
+// dropTime removes slog's timestamp; syslog stamps each message itself.
+func dropTime(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey {
+		return slog.Attr{}
+	}
+	return a
+}
+
+// syslogSink is the part of *syslog.Writer that syslogWriter uses.
+type syslogSink interface {
+	Err(string) error
+	Warning(string) error
+	Info(string) error
+	Debug(string) error
 }
 
 // syslogWriter receives one formatted record per Write from the slog text
 // handler ("level=WARN msg=..."), picks the priority from the level and
 // sends the rest.
 type syslogWriter struct {
-	w *syslog.Writer
+	w syslogSink
 }
 
 func (s *syslogWriter) Write(p []byte) (int, error) {

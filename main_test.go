@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -515,5 +516,29 @@ func TestRunSignals(t *testing.T) {
 	}
 	if _, err := os.Lstat(sock); !os.IsNotExist(err) {
 		t.Errorf("control socket left behind: %v", err)
+	}
+}
+
+type fakeSyslog struct{ got []string }
+
+func (f *fakeSyslog) Err(s string) error     { f.got = append(f.got, "err: "+s); return nil }
+func (f *fakeSyslog) Warning(s string) error { f.got = append(f.got, "warning: "+s); return nil }
+func (f *fakeSyslog) Info(s string) error    { f.got = append(f.got, "info: "+s); return nil }
+func (f *fakeSyslog) Debug(s string) error   { f.got = append(f.got, "debug: "+s); return nil }
+
+// The syslog handler maps slog levels to syslog priorities and leaves the
+// timestamp to syslog.
+func TestSyslogLevels(t *testing.T) {
+	f := &fakeSyslog{}
+	level := new(slog.LevelVar)
+	level.Set(slog.LevelDebug)
+	log := slog.New(slog.NewTextHandler(&syslogWriter{w: f}, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime}))
+	log.Debug("d", "k", 1)
+	log.Info("i")
+	log.Warn("w")
+	log.Error("e", "err", "boom")
+	want := []string{"debug: msg=d k=1", "info: msg=i", "warning: msg=w", "err: msg=e err=boom"}
+	if !slices.Equal(f.got, want) {
+		t.Errorf("syslog got %q, want %q", f.got, want)
 	}
 }
