@@ -197,7 +197,7 @@ func (c *Cipher) checkLayout(msg []byte, off, hdrLen, plainLen, padLen int) erro
 // describe msg, with the payload last: both are covered by the AAD or the
 // ICV, so a mismatch would make the peer reject the message.
 func (c *Cipher) checkLengths(msg []byte, off int) error {
-	if len(msg) < off+4 || off < IKEHeaderLen || len(msg) > 1<<32-1 {
+	if len(msg) < off+4 || off < IKEHeaderLen || uint64(len(msg)) > 1<<32-1 {
 		return ErrSKLayout
 	}
 	if int(binary.BigEndian.Uint32(msg[24:28])) != len(msg) ||

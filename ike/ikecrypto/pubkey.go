@@ -60,17 +60,18 @@ func ParsePrivateKeyPEM(data []byte) (crypto.Signer, error) {
 // PEM "PUBLIC KEY" (PKIX SubjectPublicKeyInfo), DER SubjectPublicKeyInfo,
 // or base64 of the DER (the form `swanling genkey` prints).
 func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
-	data = bytes.TrimSpace(data)
+	// DER first, before any trimming: binary data may end in octets that
+	// look like white space.
+	if len(data) > 0 && data[0] == 0x30 {
+		if k, err := parseSPKI(data); err == nil {
+			return k, nil
+		}
+	}
 	if b, _ := pem.Decode(data); b != nil {
 		if b.Type != "PUBLIC KEY" {
 			return nil, errKeyFormat
 		}
 		return parseSPKI(b.Bytes)
-	}
-	if len(data) > 0 && data[0] == 0x30 {
-		if k, err := parseSPKI(data); err == nil {
-			return k, nil
-		}
 	}
 	return ParsePublicKeyBase64(string(data))
 }

@@ -39,6 +39,19 @@ func TestKeyLoading(t *testing.T) {
 			t.Errorf("%T: key IDs differ", k)
 		}
 	}
+	// DER ending in an octet that looks like white space (a P-256 key
+	// whose y ends in 0x20, searched for).
+	for {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		der, _ := x509.MarshalPKIXPublicKey(k.Public())
+		if der[len(der)-1] != ' ' {
+			continue
+		}
+		if pub, err := ParsePublicKey(der); err != nil || !SamePublicKey(pub, k.Public()) {
+			t.Errorf("DER ending in 0x20: %v", err)
+		}
+		break
+	}
 	// EC and RSA in their older PEM forms.
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ecDER, _ := x509.MarshalECPrivateKey(ec)
