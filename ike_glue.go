@@ -75,12 +75,14 @@ type ikeGlue struct {
 
 	mu       sync.Mutex
 	children map[uint32]*gluedChild // by inbound SPI
+	seq      uint64
 }
 
 type gluedChild struct {
-	c        ike.ChildSA
-	in, out  *esp.SA
-	policies [][2]netip.Prefix
+	c       ike.ChildSA
+	in, out *esp.SA
+	seq     uint64 // install order
+	active  bool   // the tunnel's policies may point at out
 }
 
 // newIKEGlue translates the configuration and builds the engine.
@@ -128,7 +130,7 @@ func newIKEGlue(cfg *config.Config, log *slog.Logger) (*ikeGlue, error) {
 // peerFromTunnel translates one configured tunnel.
 func peerFromTunnel(cfg *config.Config, t *config.Tunnel, key crypto.Signer, aesFast bool) (ike.Peer, error) {
 	p := ike.Peer{Name: t.Name, Auth: t.Auth, LocalTS: t.LocalTS, RemoteTS: t.RemoteTS, Encap: t.Encap, DPD: t.DPD,
-		RemotePort: cfg.Listen.IKEPort}
+		RemotePort: cfg.Listen.IKEPort, Restart: t.Start == startStart}
 	if t.Peer != "" && t.Peer != "%any" {
 		a, err := netip.ParseAddr(t.Peer)
 		if err != nil {
@@ -193,7 +195,7 @@ func peerFromTunnel(cfg *config.Config, t *config.Tunnel, key crypto.Signer, aes
 	}
 	r := t.Rekey
 	p.Lifetime = ike.Lifetime{SoftTime: r.ChildTime, HardTime: r.LifeTime, SoftBytes: r.ChildBytes, HardBytes: r.LifeBytes,
-		SoftPkts: r.ChildPkts, HardPkts: r.LifePkts, IKETime: r.IKETime}
+		SoftPkts: r.ChildPkts, HardPkts: r.LifePkts, IKETime: r.IKETime, Jitter: r.Jitter}
 	return p, nil
 }
 
@@ -342,8 +344,11 @@ func (g *ikeGlue) SendKeepalive(_, remote netip.AddrPort) {
 	_ = g.conn.SendKeepalive(remote)
 }
 
-// InstallChild implements ike.Output: an inbound and an outbound esp.SA and
-// a protect policy for every selector pair (RFC 4301, Section 4.4.1).
+// InstallChild implements ike.Output: an inbound and an outbound esp.SA,
+// and the tunnel's protect policies (RFC 4301, Section 4.4.1) pointed at
+// the outbound one. A Child SA that the peer created to rekey one of ours
+// only receives at first: outbound traffic stays on the old SA until the
+// old SA is deleted (make-before-break, issue 5).
 func (g *ikeGlue) InstallChild(c ike.ChildSA) error {
 	suite, err := esp.ParseSuite(c.Suite)
 	if err != nil {
@@ -374,59 +379,79 @@ func (g *ikeGlue) InstallChild(c ike.ChildSA) error {
 	if err != nil {
 		return err
 	}
-	if err := g.plane.InstallSA(in, out); err != nil {
+	if err := g.plane.InstallSA(in, nil); err != nil {
 		return err
 	}
-	gc := &gluedChild{c: c, in: in, out: out}
-	for _, l := range c.LocalTS {
-		for _, r := range c.RemoteTS {
-			if l.Addr().Is4() != r.Addr().Is4() {
-				continue
-			}
-			if err := g.plane.SetPolicy(esp.Policy{Local: l, Remote: r, Action: esp.Protect, SA: out}); err != nil {
-				g.log.Warn("policy", "tunnel", c.Tunnel, "err", err)
-				continue
-			}
-			gc.policies = append(gc.policies, [2]netip.Prefix{l, r})
-		}
-	}
 	g.mu.Lock()
+	g.seq++
+	gc := &gluedChild{c: c, in: in, out: out, seq: g.seq}
+	_, waiting := g.children[c.Rekeys]
+	gc.active = !(c.Rekeys != 0 && !c.Initiator && waiting)
 	g.children[c.SPIIn] = gc
 	g.mu.Unlock()
+	if gc.active {
+		g.pointPolicies(c.Tunnel, gc)
+	}
 	if g.routes != nil {
 		g.routes.ChildUp(c.Tunnel, c.SPIIn, c.SPIOut)
 	}
 	return nil
 }
 
-// RemoveChild implements ike.Output. The tunnel's policies go back to trap
-// (for trap tunnels, so traffic brings the tunnel up again) or away.
+// pointPolicies makes the tunnel's policy for each selector pair of gc
+// protect with gc's outbound SA.
+func (g *ikeGlue) pointPolicies(tunnel string, gc *gluedChild) {
+	for _, l := range gc.c.LocalTS {
+		for _, r := range gc.c.RemoteTS {
+			if l.Addr().Is4() != r.Addr().Is4() {
+				continue
+			}
+			if err := g.plane.SetPolicy(esp.Policy{Local: l, Remote: r, Action: esp.Protect, SA: gc.out}); err != nil {
+				g.log.Warn("policy", "tunnel", tunnel, "err", err)
+			}
+		}
+	}
+}
+
+// RemoveChild implements ike.Output. The tunnel's policies move to its
+// newest remaining Child SA (activating one that waited for this one to
+// go), or go back to trap (trap tunnels, so traffic brings the tunnel up
+// again) or away; only then is the outbound SA removed.
 func (g *ikeGlue) RemoveChild(c ike.ChildSA) {
 	g.mu.Lock()
 	gc := g.children[c.SPIIn]
 	delete(g.children, c.SPIIn)
+	var next *gluedChild
+	for _, o := range g.children {
+		if o.c.Tunnel != c.Tunnel {
+			continue
+		}
+		if !o.active && o.c.Rekeys == c.SPIIn {
+			o.active = true
+		}
+		if o.active && (next == nil || o.seq > next.seq) {
+			next = o
+		}
+	}
 	g.mu.Unlock()
 	if gc == nil {
 		return
 	}
 	_ = g.plane.RemoveSA(c.SPIIn, esp.Inbound)
-	// Another Child SA of the tunnel may still use these policies (rekey):
-	// only touch policies that still point at this SA's outbound half.
-	replaced := false
-	g.mu.Lock()
-	for _, o := range g.children {
-		if o.c.Tunnel == c.Tunnel {
-			replaced = true
-		}
-	}
-	g.mu.Unlock()
-	if !replaced {
+	if next != nil {
+		g.pointPolicies(c.Tunnel, next)
+	} else {
 		t := g.tunnels[c.Tunnel]
-		for _, pr := range gc.policies {
-			if t != nil && (t.Start == startTrap || t.Start == "") {
-				_ = g.plane.SetPolicy(esp.Policy{Local: pr[0], Remote: pr[1], Action: esp.Trap})
-			} else {
-				g.plane.RemovePolicy(pr[0], pr[1])
+		for _, l := range c.LocalTS {
+			for _, r := range c.RemoteTS {
+				if l.Addr().Is4() != r.Addr().Is4() {
+					continue
+				}
+				if t != nil && (t.Start == startTrap || t.Start == "") {
+					_ = g.plane.SetPolicy(esp.Policy{Local: l, Remote: r, Action: esp.Trap})
+				} else {
+					g.plane.RemovePolicy(l, r)
+				}
 			}
 		}
 	}

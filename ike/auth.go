@@ -110,6 +110,7 @@ func (e *Engine) established(sa *ikeSA) {
 	sa.state = stEstablished
 	sa.deadline = time.Time{}
 	sa.lastRecv = e.clock.Now()
+	e.armIKE(sa)
 	e.stats.IKEUp++
 	e.log.Info("IKE SA established", "tunnel", sa.peer.Name, "peer", sa.remote, "remote_id", sa.remoteID.String(),
 		"initiator", sa.initiator, "suite", ikeSuiteName(sa.chosen), "nat", sa.natT)
@@ -212,7 +213,7 @@ func (e *Engine) finishAuthRequest(sa *ikeSA, m *msg, p *Peer, key crypto.Public
 	}
 	r.Auth = a
 	if m.hasSA {
-		e.respondChild(sa, m, r, p, false, nil, sa.ni, sa.nr)
+		e.respondChild(sa, m, r, p, false, nil, sa.ni, sa.nr, nil)
 	}
 	e.respond(sa, m, r)
 }

@@ -49,7 +49,7 @@ func (e *Engine) completeChild(sa *ikeSA, c *childSA, m *msg, ours []Proposal, w
 // respondChild selects an ESP proposal, narrows the selectors and installs
 // the Child SA, filling the response; on failure it puts the error notify
 // in the response instead (RFC 7296, Section 2.21.3).
-func (e *Engine) respondChild(sa *ikeSA, m, r *msg, p *Peer, wantDH bool, gir, ni, nr []byte) *childSA {
+func (e *Engine) respondChild(sa *ikeSA, m, r *msg, p *Peer, wantDH bool, gir, ni, nr []byte, rekeyOf *childSA) *childSA {
 	ch, ok := selectProposal(p.ESP, m.SA, wantDH)
 	if !ok {
 		e.log.Info("no ESP proposal chosen", "tunnel", p.Name)
@@ -69,7 +69,11 @@ func (e *Engine) respondChild(sa *ikeSA, m, r *msg, p *Peer, wantDH bool, gir, n
 		r.Notifies = append(r.Notifies, notify{Type: NTSUnacceptable})
 		return nil
 	}
-	c := &childSA{peer: p, spiIn: e.randomChildSPI(), spiOut: spiOut, chosen: ch, localTS: tsr, remoteTS: tsi}
+	c := &childSA{peer: p, spiIn: e.randomChildSPI(), spiOut: spiOut, chosen: ch, localTS: tsr, remoteTS: tsi,
+		ni: ni, nr: nr}
+	if rekeyOf != nil {
+		c.rekeys = rekeyOf.spiIn
+	}
 	e.childIn[c.spiIn] = c
 	if err := e.deriveChild(sa, c, gir, ni, nr); err != nil {
 		delete(e.childIn, c.spiIn)
@@ -85,6 +89,15 @@ func (e *Engine) respondChild(sa *ikeSA, m, r *msg, p *Peer, wantDH bool, gir, n
 	r.SA, r.hasSA = []Offer{chosenOffer(ch, spiBytes(c.spiIn))}, true
 	r.TSi, r.TSr, r.hasTS = tsi, tsr, true
 	return c
+}
+
+func containsChild(cs []*childSA, c *childSA) bool {
+	for _, x := range cs {
+		if x == c {
+			return true
+		}
+	}
+	return false
 }
 
 func filterNum(os []Offer, num uint8) []Offer {
@@ -105,6 +118,7 @@ func (e *Engine) installChild(sa *ikeSA, c *childSA) error {
 	c.installed = true
 	e.childIn[c.spiIn] = c
 	sa.children = append(sa.children, c)
+	e.armChild(sa, c)
 	e.stats.ChildUp++
 	e.log.Info("Child SA installed", "tunnel", c.peer.Name, "spi_in", hex32(c.spiIn), "spi_out", hex32(c.spiOut),
 		"suite", suiteName(c.chosen), "esn", c.chosen.ESN, "local_ts", Prefixes(c.localTS), "remote_ts", Prefixes(c.remoteTS))
@@ -115,7 +129,8 @@ func (e *Engine) installChild(sa *ikeSA, c *childSA) error {
 func (e *Engine) childData(c *childSA, sa *ikeSA) ChildSA {
 	d := ChildSA{Tunnel: c.peer.Name, SPIIn: c.spiIn, SPIOut: c.spiOut, Suite: suiteName(c.chosen),
 		KeyIn: c.keyIn, KeyOut: c.keyOut, IntegIn: c.integIn, IntegOut: c.integOut, ESN: c.chosen.ESN,
-		LocalTS: Prefixes(c.localTS), RemoteTS: Prefixes(c.remoteTS), Lifetime: c.peer.Lifetime, Initiator: c.initiator}
+		LocalTS: Prefixes(c.localTS), RemoteTS: Prefixes(c.remoteTS), Lifetime: c.peer.Lifetime, Initiator: c.initiator,
+		Rekeys: c.rekeys}
 	if sa != nil {
 		d.Local, d.Peer = sa.local, sa.remote
 		d.Encap = sa.natT || sa.encap || sa.natLocal || sa.natRemote
@@ -187,8 +202,29 @@ func (e *Engine) startCreateChild(sa *ikeSA, rekeyOf *childSA) {
 		localTS: selectorsFromPrefixes(p.LocalTS), remoteTS: selectorsFromPrefixes(p.RemoteTS)}
 	if rekeyOf != nil {
 		c.localTS, c.remoteTS = rekeyOf.localTS, rekeyOf.remoteTS
+		c.rekeys = rekeyOf.spiIn
+		rekeyOf.rekeying = c
 	}
 	e.childIn[c.spiIn] = c
+	sa.childOps++
+	refused := func(sa *ikeSA, t uint16) {
+		delete(e.childIn, c.spiIn)
+		if rekeyOf == nil {
+			e.log.Warn("CREATE_CHILD_SA refused", "tunnel", p.Name, "notify", t)
+			return
+		}
+		rekeyOf.rekeying = nil
+		if t == NChildSANotFound {
+			// RFC 7296, Section 2.25: the peer has no such SA; drop ours
+			// and create a new one from scratch.
+			e.dropChild(sa, rekeyOf)
+			e.startCreateChild(sa, nil)
+			return
+		}
+		if sa.state == stEstablished && containsChild(sa.children, rekeyOf) {
+			e.rekeyRefused(sa, &rekeyOf.rekeyTries, &rekeyOf.retryAt, "Child SA", t)
+		}
+	}
 	pfs := uint16(0)
 	if len(p.ESP) > 0 && len(p.ESP[0].DH) > 0 {
 		pfs = p.ESP[0].DH[0]
@@ -212,34 +248,44 @@ func (e *Engine) startCreateChild(sa *ikeSA, rekeyOf *childSA) {
 		m.TSi, m.TSr, m.hasTS = c.localTS, c.remoteTS, true
 		return m
 	}, func(sa *ikeSA, m *msg) {
+		sa.childOps--
 		if n := m.errorNotify(); n != nil || !m.hasSA || m.Nonce == nil {
-			delete(e.childIn, c.spiIn)
-			e.log.Warn("CREATE_CHILD_SA refused", "tunnel", p.Name)
+			t := uint16(0)
+			if n != nil {
+				t = n.Type
+			}
+			refused(sa, t)
 			return
 		}
 		var gir []byte
 		if c.dh != nil {
 			if m.KE == nil || m.KE.Group != c.dh.Group() {
-				delete(e.childIn, c.spiIn)
+				refused(sa, 0)
 				return
 			}
 			var err error
 			if gir, err = c.dh.SharedSecret(m.KE.Data); err != nil {
-				delete(e.childIn, c.spiIn)
+				refused(sa, 0)
 				return
 			}
 		}
+		c.nr = m.Nonce
 		if err := e.completeChild(sa, c, m, p.ESP, c.dh != nil, gir, c.ni, m.Nonce); err != nil {
-			delete(e.childIn, c.spiIn)
 			e.log.Warn("new Child SA unusable", "tunnel", p.Name, "err", err)
 			if spi, ok := spiOf(m.SA); ok {
 				e.sendDeleteChildSPI(sa, spi)
 			}
+			refused(sa, 0)
 			return
 		}
 		c.dh = nil
 		if rekeyOf != nil {
-			e.deleteChild(sa, rekeyOf)
+			rekeyOf.rekeyTries = 0
+			if rekeyOf.peerRekey != nil && rekeyOf.peerRekey.installed {
+				e.resolveChildCollision(sa, rekeyOf)
+			} else if containsChild(sa.children, rekeyOf) && !rekeyOf.deleting {
+				e.deleteChild(sa, rekeyOf)
+			}
 		}
 	})
 }
@@ -255,7 +301,12 @@ func (e *Engine) onCreateChildRequest(sa *ikeSA, m *msg) {
 		return
 	}
 	if len(m.SA) > 0 && m.SA[0].Protocol == ProtoIKE {
-		e.respondError(sa, m, NNoProposalChosen)
+		e.onIKERekeyRequest(sa, m)
+		return
+	}
+	if sa.rekeyingIKE {
+		// RFC 7296, Section 2.25.2.
+		e.respondError(sa, m, NTemporaryFailure)
 		return
 	}
 	var rekeyOf *childSA
@@ -268,7 +319,12 @@ func (e *Engine) onCreateChildRequest(sa *ikeSA, m *msg) {
 		}
 		if rekeyOf == nil {
 			// RFC 7296, Section 2.25: the SA is already gone.
-			e.respondError(sa, m, NChildSANotFound)
+			e.respond(sa, m, &msg{Notifies: []notify{{Proto: ProtoESP, SPI: n.SPI, Type: NChildSANotFound}}})
+			return
+		}
+		if rekeyOf.deleting {
+			// RFC 7296, Section 2.25.1.
+			e.respondError(sa, m, NTemporaryFailure)
 			return
 		}
 	}
@@ -297,7 +353,7 @@ func (e *Engine) onCreateChildRequest(sa *ikeSA, m *msg) {
 		gir = secret
 		r.KE = &keData{Group: ch.DH, Data: pub}
 	}
-	c := e.respondChild(sa, m, r, p, wantDH, gir, m.Nonce, nr)
+	c := e.respondChild(sa, m, r, p, wantDH, gir, m.Nonce, nr, rekeyOf)
 	if c == nil {
 		r.KE = nil
 		e.respond(sa, m, r)
@@ -306,8 +362,9 @@ func (e *Engine) onCreateChildRequest(sa *ikeSA, m *msg) {
 	r.Nonce = nr
 	e.respond(sa, m, r)
 	if rekeyOf != nil {
-		// The initiator deletes the old Child SA (Section 2.8); keep
-		// it until then.
-		_ = rekeyOf
+		// The rekey initiator deletes the old Child SA (Section 2.8);
+		// until then it keeps working. If we are rekeying it too, the
+		// nonces decide when our exchange completes (Section 2.8.1).
+		rekeyOf.peerRekey = c
 	}
 }

@@ -28,6 +28,17 @@ func suiteOf(c Chosen) ikecrypto.Suite {
 // deriveIKE computes SKEYSEED and the SK_* keys (RFC 7296, Section 2.14)
 // and sets up the ciphers for our role.
 func (e *Engine) deriveIKE(sa *ikeSA, gir []byte) error {
+	prf, err := ikecrypto.NewPRF(sa.chosen.PRF)
+	if err != nil {
+		return err
+	}
+	return e.deriveIKEFromSeed(sa, ikecrypto.SKEYSEED(prf, sa.ni, sa.nr, gir))
+}
+
+// deriveIKEFromSeed derives the SK_* keys from SKEYSEED: the one of
+// IKE_SA_INIT or, for a rekeyed IKE SA, prf(SK_d (old), g^ir (new) | Ni |
+// Nr) (RFC 7296, Section 2.18).
+func (e *Engine) deriveIKEFromSeed(sa *ikeSA, seed []byte) error {
 	s := suiteOf(sa.chosen)
 	if err := s.CheckIKE(); err != nil {
 		return err
@@ -36,7 +47,6 @@ func (e *Engine) deriveIKE(sa *ikeSA, gir []byte) error {
 	if err != nil {
 		return err
 	}
-	seed := ikecrypto.SKEYSEED(prf, sa.ni, sa.nr, gir)
 	var spii, spir [8]byte
 	binary.BigEndian.PutUint64(spii[:], sa.spiI)
 	binary.BigEndian.PutUint64(spir[:], sa.spiR)

@@ -39,6 +39,10 @@ type Peer struct {
 	Encap      bool          // always UDP-encapsulate ESP (fake NAT detection, RFC 7296, Section 2.23)
 	DPD        time.Duration // 0: Config.Timers.DPD
 	Lifetime   Lifetime
+	// Restart sets the tunnel up again when its IKE SA dies (the peer
+	// stopped answering, or refused rekeying four times): for tunnels
+	// that are started, not trapped.
+	Restart bool
 }
 
 // Lifetime is handed to the data plane with every Child SA (and shapes the
@@ -47,7 +51,8 @@ type Lifetime struct {
 	SoftTime, HardTime   time.Duration
 	SoftBytes, HardBytes uint64
 	SoftPkts, HardPkts   uint64
-	IKETime              time.Duration
+	IKETime              time.Duration // IKE SA rekey
+	Jitter               time.Duration // random amount taken off the soft times
 }
 
 // Timers are the protocol timers; tests set them short.
@@ -89,7 +94,8 @@ type ChildSA struct {
 	Local, Peer       netip.AddrPort // outer addresses; Peer's port is where ESP-in-UDP goes
 	Encap             bool           // UDP-encapsulate (RFC 3948)
 	Lifetime          Lifetime
-	Initiator         bool // we initiated the exchange that created it
+	Initiator         bool   // we initiated the exchange that created it
+	Rekeys            uint32 // SPIIn of the Child SA this one replaces, 0 if none
 }
 
 // Output is what the engine asks its owner to do. Calls come from the

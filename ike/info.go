@@ -62,9 +62,15 @@ func (e *Engine) DeleteChild(spiIn uint32) error {
 // deleteChild removes a Child SA: inbound stays until the peer answers
 // (RFC 7296, Section 1.4.1), then both directions go.
 func (e *Engine) deleteChild(sa *ikeSA, c *childSA) {
+	if c.deleting {
+		return
+	}
+	c.deleting = true
+	sa.childOps++
 	e.sendRequest(sa, ExchInformational, func(sa *ikeSA) *msg {
 		return &msg{Deletes: []deletePl{{Proto: ProtoESP, SPIs: [][]byte{spiBytes(c.spiIn)}}}}
 	}, func(sa *ikeSA, m *msg) {
+		sa.childOps--
 		e.dropChild(sa, c)
 	})
 }

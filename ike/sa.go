@@ -66,6 +66,15 @@ type ikeSA struct {
 	authPending *pendingAuth
 	// pendingChild is the Child SA the initiator proposed in IKE_AUTH.
 	pendingChild *childSA
+
+	// Rekeying (RFC 7296, Section 2.18; issue 5).
+	rekeyAt     time.Time // when to rekey the IKE SA
+	retryAt     time.Time // when to retry a refused IKE SA rekey
+	rekeyTries  int       // refused IKE SA rekeys in a row
+	rekeyingIKE bool      // our IKE SA rekey is in flight
+	peerRekeySA *ikeSA    // the peer's replacement, made while ours was in flight
+	childOps    int       // our CREATE_CHILD_SA / Child SA Deletes in flight
+	restart     bool      // set the tunnel up again when this SA is destroyed
 }
 
 // childSA is one Child SA pair.
@@ -82,6 +91,16 @@ type childSA struct {
 	// Initiator side of a CREATE_CHILD_SA: the nonce and KE we sent.
 	ni []byte
 	dh dhPrivate
+	nr []byte // the responder's nonce, kept for the collision rule
+
+	rekeys     uint32    // SPIIn of the Child SA this one replaces
+	rekeyAt    time.Time // soft lifetime: rekey
+	hardAt     time.Time // hard lifetime: delete
+	retryAt    time.Time // retry of a refused rekey
+	rekeyTries int       // refused rekeys in a row
+	rekeying   *childSA  // our replacement in flight or done
+	peerRekey  *childSA  // the peer's replacement (a collision if rekeying is set too)
+	deleting   bool      // our Delete is out
 }
 
 // request is our outstanding request (RFC 7296, Section 2.1).
@@ -226,6 +245,13 @@ func (e *Engine) nextDeadline() (time.Time, bool) {
 		if sa.state == stEstablished {
 			take(e.dpdDue(sa))
 			take(e.keepaliveDue(sa))
+			take(sa.rekeyAt)
+			take(sa.retryAt)
+			for _, c := range sa.children {
+				take(c.rekeyAt)
+				take(c.hardAt)
+				take(c.retryAt)
+			}
 		}
 	}
 	return best, ok
@@ -272,6 +298,9 @@ func (e *Engine) tick() {
 				if r.onTimeout != nil {
 					r.onTimeout(sa)
 				}
+				// Issue 5: an unanswered request ends the IKE SA and
+				// recovery starts at once.
+				sa.restart = sa.state == stEstablished || sa.state == stDeleting && sa.restart
 				e.destroy(sa, "retransmission limit")
 				continue
 			}
@@ -292,6 +321,10 @@ func (e *Engine) tick() {
 			continue
 		}
 		if sa.state == stEstablished {
+			e.rekeyTimers(sa, now)
+			if sa.state != stEstablished {
+				continue
+			}
 			if t := e.dpdDue(sa); !t.IsZero() && !now.Before(t) {
 				e.sendDPD(sa)
 			}
@@ -338,6 +371,12 @@ func (e *Engine) destroy(sa *ikeSA, why string) {
 	sa.queue = nil
 	sa.keys = nil
 	delete(e.sas, sa.localSPI())
+	if sa.restart && sa.peer != nil && sa.peer.Restart && !e.stopping && e.saForPeer(sa.peer.Name) == nil {
+		e.log.Info("setting the tunnel up again", "tunnel", sa.peer.Name)
+		if err := e.initiate(sa.peer.Name); err != nil {
+			e.log.Warn("restart failed", "tunnel", sa.peer.Name, "err", err)
+		}
+	}
 }
 
 // halfDone releases a responder's half-open accounting.
