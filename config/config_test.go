@@ -630,3 +630,24 @@ func TestDeepInlineTables(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// A tunnel and an OE group may cover the same destination: the tunnel wins
+// (in the engine); the config must accept it. enabled = false keeps the
+// groups but turns OE off.
+func TestTunnelOverlapsOE(t *testing.T) {
+	c := mustParse(t, "f", `
+[tunnel.hq]
+peer = "198.51.100.1"
+psk = "0123456789abcdefXYZ"
+remote_ts = ["203.0.113.0/24"]
+
+[oe_group.private]
+cidrs = ["203.0.113.0/24"]
+
+[oe]
+enabled = false
+`)
+	if c.OE.Enabled || len(c.OE.Groups) != 1 || c.Tunnels[0].RemoteTS[0] != c.OE.Groups[0].CIDRs[0] {
+		t.Errorf("%+v", c)
+	}
+}
