@@ -562,6 +562,50 @@ func TestErrorsExact(t *testing.T) {
 		{"[manual_sa.m]\ninsecure = true\nalgorithm = \"aes128\"\n", `f:3: manual_sa "m": algorithm "aes128": want aes128gcm16, aes192gcm16, aes256gcm16 or chacha20poly1305`},
 		{"[manual_sa.m]\ninsecure = true\nkey_in = \"xyz\"\n", `f:3: manual_sa "m": key_in: not hex key material`},
 		{"[manual_sa.m]\ninsecure = true\nspi_in = 0x100000000\n", `f:3: manual_sa "m": spi_in 0x100000000: out of range 0-4294967295`},
+		{`[manual_sa.m]
+insecure = true
+peer = "198.51.100.2"
+spi_in = 0x1000
+spi_out = 0x2000
+algorithm = "aes128gcm16"
+key_in = "000102030405060708090a0b0c0d0e0f10111213"
+key_out = "000102030405060708090a0b0c0d0e0f10111213"
+local_ts = ["198.18.0.0/24"]
+remote_ts = ["203.0.113.0/24"]
+`, `f:8: manual_sa "m": key_out equals key_in: both directions would use the same nonces under one key`},
+		{`[manual_sa.m]
+insecure = true
+peer = "198.51.100.2"
+spi_in = 0x1000
+spi_out = 0x2000
+algorithm = "aes128gcm16"
+key_in = "000102030405060708090a0b0c0d0e0f10111213"
+key_out = "101112131415161718191a1b1c1d1e1f20212223"
+local_ts = ["198.18.0.0/24"]
+remote_ts = ["203.0.113.0/24"]
+local = "2001:db8::1"
+`, `f:11: manual_sa "m": local 2001:db8::1 and peer 198.51.100.2 are of different address families`},
+		{`[manual_sa.m]
+insecure = true
+peer = "198.51.100.2"
+spi_in = 0x1000
+spi_out = 0x2000
+algorithm = "aes128gcm16"
+key_in = "000102030405060708090a0b0c0d0e0f10111213"
+key_out = "101112131415161718191a1b1c1d1e1f20212223"
+local_ts = ["198.18.0.0/24"]
+remote_ts = ["203.0.113.0/24"]
+[manual_sa.n]
+insecure = true
+peer = "198.51.100.2"
+spi_in = 0x1000
+spi_out = 0x3000
+algorithm = "aes128gcm16"
+key_in = "000102030405060708090a0b0c0d0e0f10111213"
+key_out = "101112131415161718191a1b1c1d1e1f20212223"
+local_ts = ["198.18.0.0/24"]
+remote_ts = ["203.0.113.0/24"]
+`, `f:14: manual_sa "n": spi_in 4096 is already manual SA "m"'s`},
 		// UCI
 		{"config tunnel 'hq'\n\toption peer \"198.51.100.1\n", `f:2: unterminated " quote`},
 		{"package other\n", `f:1: package "other": this file is for swanling`},
