@@ -387,6 +387,13 @@ func TestFormatsAgree(t *testing.T) {
 				t.Errorf("TOML and UCI differ:\nTOML %+v\nUCI  %+v", normalize(ct), normalize(cu))
 			}
 			p.check(t, ct)
+			// Files edited on Windows: CR LF line ends read the same.
+			for _, text := range []string{p.toml, p.uci} {
+				c := mustParse(t, "swanling", strings.ReplaceAll(text, "\n", "\r\n"))
+				if !reflect.DeepEqual(normalize(c), normalize(ct)) {
+					t.Errorf("CR LF:\n got %+v\nwant %+v", normalize(c), normalize(ct))
+				}
+			}
 		})
 	}
 }
