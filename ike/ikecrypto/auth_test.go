@@ -237,3 +237,21 @@ func FuzzParseSignatureAuth(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSignatureHashAlgorithms: decode, encode, compare.
+func FuzzParseSignatureHashAlgorithms(f *testing.F) {
+	f.Add([]byte{0, 2, 0, 3, 0, 4, 0, 5})
+	f.Add([]byte{0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := ParseSignatureHashAlgorithms(data)
+		if err != nil {
+			if len(data)%2 == 0 {
+				t.Fatal(err)
+			}
+			return
+		}
+		if !bytes.Equal(AppendSignatureHashAlgorithms(nil, h), data) {
+			t.Fatal("round trip differs")
+		}
+	})
+}

@@ -304,3 +304,21 @@ func (c *Cipher) open(msg []byte, off, hdrLen int) ([]byte, int, error) {
 	}
 	return pt[:len(pt)-1-padLen], padLen, nil
 }
+
+// NewIKECiphers returns the two Ciphers of an IKE SA for one side: send
+// protects this side's messages (SK_ei/SK_ai for the original initiator,
+// RFC 7296 Section 2.14) and recv opens the peer's.
+func NewIKECiphers(s Suite, k Keys, initiator bool, rnd io.Reader) (send, recv *Cipher, err error) {
+	ci, err := NewCipher(s, k.SKei, k.SKai, rnd)
+	if err != nil {
+		return nil, nil, err
+	}
+	cr, err := NewCipher(s, k.SKer, k.SKar, rnd)
+	if err != nil {
+		return nil, nil, err
+	}
+	if initiator {
+		return ci, cr, nil
+	}
+	return cr, ci, nil
+}

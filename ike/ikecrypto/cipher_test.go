@@ -282,3 +282,34 @@ func FuzzCipherRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+func TestNewIKECiphers(t *testing.T) {
+	s := testSuites[4]
+	p := mustPRF(t, PRFHMACSHA256)
+	s.PRF = p.ID()
+	k, err := DeriveIKEKeys(s, []byte("seed"), []byte("ni"), []byte("nr"), make([]byte, 8), make([]byte, 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iSend, iRecv, err := NewIKECiphers(s, k, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rSend, rRecv, _ := NewIKECiphers(s, k, false, nil)
+	for _, pair := range [][2]*Cipher{{iSend, rRecv}, {rSend, iRecv}} {
+		msg, off := buildSK(pair[0], nil, []byte("hello"))
+		pair[0].Seal(msg, off, 5)
+		if _, _, err := pair[1].Open(bytes.Clone(msg), off); err != nil {
+			t.Errorf("peer cannot open: %v", err)
+		}
+	}
+	msg, off := buildSK(iSend, nil, []byte("hello"))
+	iSend.Seal(msg, off, 5)
+	if _, _, err := iRecv.Open(msg, off); err == nil {
+		t.Error("own message opened with the receive keys")
+	}
+	k.Wipe()
+	if !bytes.Equal(k.SKd, make([]byte, len(k.SKd))) || !bytes.Equal(k.SKei, make([]byte, len(k.SKei))) {
+		t.Error("Wipe left key material")
+	}
+}

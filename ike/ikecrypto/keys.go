@@ -140,3 +140,11 @@ func multiSeed(sk0, ni, nr []byte, additional [][]byte) []byte {
 func RekeySKEYSEEDMulti(oldPRF PRF, skdOld, sk0, ni, nr []byte, additional [][]byte) []byte {
 	return oldPRF.Sum(skdOld, multiSeed(sk0, ni, nr, additional), nil)
 }
+
+// Wipe overwrites the keys with zeros once the SA is gone. It is best
+// effort: copies made elsewhere (a Cipher's key schedule) are not reached.
+func (k *Keys) Wipe() {
+	for _, b := range [][]byte{k.SKd, k.SKai, k.SKar, k.SKei, k.SKer, k.SKpi, k.SKpr} {
+		clear(b)
+	}
+}

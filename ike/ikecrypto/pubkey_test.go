@@ -85,3 +85,29 @@ func TestKeyLoading(t *testing.T) {
 		t.Error("different keys compare equal")
 	}
 }
+
+// FuzzParsePublicKey: arbitrary key text never panics, and a key that
+// parses survives a base64 round trip.
+func FuzzParsePublicKey(f *testing.F) {
+	for _, v := range loadVectors(f) {
+		if v.Auth.InitiatorKey != nil {
+			f.Add([]byte(v.Auth.InitiatorKey.SPKI))
+			f.Add([]byte(base64.StdEncoding.EncodeToString(v.Auth.InitiatorKey.SPKI)))
+		}
+	}
+	f.Add([]byte("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAwVLActp+xgpFzTxucJtcGqRGX4O5YGOuBrSA9yEbtAY=\n-----END PUBLIC KEY-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k, err := ParsePublicKey(data)
+		if err != nil {
+			return
+		}
+		s, err := MarshalPublicKeyBase64(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k2, err := ParsePublicKeyBase64(s)
+		if err != nil || !SamePublicKey(k, k2) {
+			t.Fatalf("round trip: %v", err)
+		}
+	})
+}

@@ -241,6 +241,13 @@ func checkKeys(t *testing.T, prefix string, got Keys, want vKeys) {
 		if !bytes.Equal(c.got, c.want.Hex) && !(len(c.got) == 0 && len(c.want.Hex) == 0) {
 			t.Errorf("%s.%s:\n got %x\nwant %x", prefix, c.name, c.got, c.want.Hex)
 		}
+		// AEAD keys are also given split: key, then the 4-octet salt.
+		if c.want.Salt != nil && len(c.got) >= AEADSaltLen {
+			n := len(c.got) - AEADSaltLen
+			if !bytes.Equal(c.got[:n], c.want.Key) || !bytes.Equal(c.got[n:], c.want.Salt) {
+				t.Errorf("%s.%s: key/salt split differs", prefix, c.name)
+			}
+		}
 	}
 }
 
