@@ -179,6 +179,10 @@ func parseProposal(s string, ike bool) (Proposal, error) {
 		return p, fmt.Errorf("AEAD cipher %s takes no integrity algorithm", p.Encryption[0])
 	case plain > 0 && len(p.Integrity) == 0:
 		return p, fmt.Errorf("CBC cipher %s needs an integrity algorithm (like sha256)", p.Encryption[0])
+	case plain > 0 && !ike:
+		// The ESP data plane (package esp) implements the AEAD suites only:
+		// an ESP proposal it cannot install would fail at negotiation time.
+		return p, fmt.Errorf("CBC cipher %s: swanling's ESP has AEAD ciphers only (aes128gcm16, aes192gcm16, aes256gcm16, chacha20poly1305)", p.Encryption[0])
 	}
 	if ike {
 		if len(p.PRF) == 0 {
