@@ -137,7 +137,15 @@ func (a SigAlg) AlgorithmIdentifier() []byte {
 // at least the hash length (RFC 7427 Section 6 / RFC 8247 guidance).
 func parseAlgorithmIdentifier(der []byte) (SigAlg, int, error) {
 	for _, a := range []SigAlg{SigEd25519, SigECDSASHA256, SigECDSASHA384, SigECDSASHA512} {
-		if bytes.Equal(der, a.AlgorithmIdentifier()) {
+		id := a.AlgorithmIdentifier()
+		if bytes.Equal(der, id) {
+			return a, 0, nil
+		}
+		// RFC 7427 Section 3: parameters are "either NULL or missing";
+		// ECDSA identifiers with explicit NULL parameters are accepted
+		// too (never Ed25519: RFC 8410 Section 3 says absent).
+		if a != SigEd25519 && len(der) == len(id)+2 && der[1] == id[1]+2 &&
+			bytes.Equal(der[2:len(id)], id[2:]) && bytes.Equal(der[len(id):], asn1NullTLV) {
 			return a, 0, nil
 		}
 	}
