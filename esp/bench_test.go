@@ -32,6 +32,11 @@ func rawAEAD(s Suite) cipher.AEAD {
 // esp plaintext length for an inner packet of n bytes (RFC 4303, Section 2.4).
 func ptLen(n int) int { return n + (4-(n+2)&3)&3 + 2 }
 
+// The loop reads the clock once per batch; the benchmarks do the same
+// every benchBatch packets (Seal and Open without "At" add one Clock() read,
+// a vDSO call, per packet).
+const benchBatch = 64
+
 // BenchmarkSeal seals an inner packet of each size in place.
 func BenchmarkSeal(b *testing.B) {
 	for _, s := range benchSuites() {
@@ -43,9 +48,13 @@ func BenchmarkSeal(b *testing.B) {
 				b.SetBytes(int64(n))
 				b.ReportAllocs()
 				b.ResetTimer()
+				var now int64
 				for i := 0; i < b.N; i++ {
+					if i%benchBatch == 0 {
+						now = Clock()
+					}
 					buf[Headroom] = 0x45 // sealing overwrote the version nibble
-					if _, err := out.Seal(buf, n); err != nil {
+					if _, err := out.SealAt(buf, n, now); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -95,11 +104,15 @@ func BenchmarkOpen(b *testing.B) {
 				b.SetBytes(int64(n))
 				b.ReportAllocs()
 				b.ResetTimer()
+				var now int64
 				for i := 0; i < b.N; i++ {
+					if i%benchBatch == 0 {
+						now = Clock()
+					}
 					copy(buf[SealOffset:], esp)
 					in.replay.top = 0
 					in.replay.ring[0] = 0
-					if _, _, _, err := in.Open(buf, SealOffset, m); err != nil {
+					if _, _, _, err := in.OpenAt(buf, SealOffset, m, now); err != nil {
 						b.Fatal(err)
 					}
 				}

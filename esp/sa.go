@@ -66,6 +66,8 @@ type SA struct {
 	esn           bool
 	peer          atomic.Pointer[netip.AddrPort] // replaced whole by SetPeer
 	local, remote []netip.Prefix
+	local4        []net4 // the IPv4 selectors as masks, for the fast path
+	remote4       []net4
 	life          Lifetime
 	aead          cipher.AEAD
 	salt          [saltLen]byte
@@ -178,6 +180,7 @@ func NewSA(c SAConfig) (*SA, error) {
 	}
 	peer := c.Peer
 	sa.peer.Store(&peer)
+	sa.local4, sa.remote4 = nets4(sa.local), nets4(sa.remote)
 	copy(sa.salt[:], c.Key[kl-saltLen:])
 	// RFC 4303, Section 3.3.3: the counter never cycles; with ESN the full
 	// 64 bits are used (Section 2.2.1).
@@ -247,7 +250,9 @@ func (sa *SA) account(n int, now int64) error {
 	if (l.SoftPackets != 0 && p >= l.SoftPackets) || (l.SoftBytes != 0 && b >= l.SoftBytes) {
 		sa.expire(stateSoft)
 	}
-	sa.lastUse.Store(now)
+	if sa.lastUse.Load() != now { // the clock is read once per batch
+		sa.lastUse.Store(now)
+	}
 	return nil
 }
 
@@ -298,12 +303,18 @@ const SealOverhead = espHdrLen + ivLen + 3 + 2 + icvLen
 // place into an ESP packet at buf[SealOffset:SealOffset+length]; buf must have
 // Tailroom bytes after the packet. buf[:SealOffset] is used as scratch.
 func (sa *SA) Seal(buf []byte, n int) (length int, err error) {
+	return sa.SealAt(buf, n, Clock())
+}
+
+// SealAt is Seal with the caller's Clock() reading, for callers that read
+// the clock once per batch of packets.
+func (sa *SA) SealAt(buf []byte, n int, now int64) (length int, err error) {
 	nh, err := sealCheck(buf, n)
 	if err != nil {
 		sa.drops.add(reasonOf(err))
 		return 0, err
 	}
-	seq, err := sa.reserve(n, Clock())
+	seq, err := sa.reserve(n, now)
 	if err != nil {
 		sa.drops.add(reasonOf(err))
 		return 0, err
@@ -385,13 +396,21 @@ func (sa *SA) seal(buf []byte, n int, nh byte, seq uint64) int {
 // (IPv6). Open checks the anti-replay window before and updates it after the
 // ICV check, checks the padding, the inner header and the SA selectors.
 func (sa *SA) Open(buf []byte, off, n int) (inner, innerLen int, nh byte, err error) {
-	inner, innerLen, nh, err = sa.open(buf, off, n, Clock())
+	return sa.OpenAt(buf, off, n, Clock())
+}
+
+// OpenAt is Open with the caller's Clock() reading, for callers that read
+// the clock once per batch of packets.
+func (sa *SA) OpenAt(buf []byte, off, n int, now int64) (inner, innerLen int, nh byte, err error) {
+	inner, innerLen, nh, err = sa.open(buf, off, n, now)
 	if err != nil {
 		sa.drops.add(reasonOf(err))
 	}
 	return
 }
 
+// open runs the whole inbound sequence under the SA lock; the loop splits
+// it instead (precheck, decrypt in parallel, accept in order).
 func (sa *SA) open(buf []byte, off, n int, now int64) (inner, innerLen int, nh byte, err error) {
 	if off < 16 || off+n > len(buf) {
 		return 0, 0, 0, ErrHeadroom
@@ -399,18 +418,40 @@ func (sa *SA) open(buf []byte, off, n int, now int64) (inner, innerLen int, nh b
 	if n < espHdrLen+ivLen+2+icvLen {
 		return 0, 0, 0, ErrTruncated
 	}
-	seq, err := sa.precheck(binary.BigEndian.Uint32(buf[off+4:]))
-	if err != nil {
-		return 0, 0, 0, err
+	if sa.dir != Inbound {
+		return 0, 0, 0, ErrWrongDir
+	}
+	if sa.state.Load()&stateHard != 0 {
+		return 0, 0, 0, ErrExpired
+	}
+	sa.mu.Lock()
+	seq, ok := sa.inferCheck(binary.BigEndian.Uint32(buf[off+4:]))
+	if !ok {
+		sa.mu.Unlock()
+		return 0, 0, 0, ErrReplay
 	}
 	inner, innerLen, nh, err = sa.decrypt(buf, off, n, seq)
+	if err == nil && !sa.replay.Update(seq) {
+		err = ErrReplay
+	}
+	sa.mu.Unlock()
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	if err = sa.accept(seq, innerLen, now); err != nil {
+	if err = sa.account(innerLen, now); err != nil {
 		return 0, 0, 0, err
 	}
 	return inner, innerLen, nh, nil
+}
+
+// inferCheck infers the full sequence number and checks the window; the
+// caller holds sa.mu.
+func (sa *SA) inferCheck(lo uint32) (uint64, bool) {
+	seq, ok := uint64(lo), true
+	if sa.esn {
+		seq, ok = sa.replay.Infer(lo)
+	}
+	return seq, ok && sa.replay.Check(seq)
 }
 
 // precheck infers the full sequence number (RFC 4303, Appendix A2.2) and
@@ -423,11 +464,7 @@ func (sa *SA) precheck(lo uint32) (uint64, error) {
 		return 0, ErrExpired
 	}
 	sa.mu.Lock()
-	seq, ok := uint64(lo), true
-	if sa.esn {
-		seq, ok = sa.replay.Infer(lo)
-	}
-	ok = ok && sa.replay.Check(seq)
+	seq, ok := sa.inferCheck(lo)
 	sa.mu.Unlock()
 	if !ok {
 		return 0, ErrReplay
@@ -494,8 +531,11 @@ func (sa *SA) checkInner(p []byte, nh byte) (int, error) {
 		if ihl < 20 || n < ihl || n > len(p) {
 			return 0, ErrInner
 		}
-		src = netip.AddrFrom4([4]byte(p[12:16]))
-		dst = netip.AddrFrom4([4]byte(p[16:20]))
+		// RFC 4301, Section 5.2, step 4, for IPv4 with precomputed masks.
+		if !match4(sa.remote4, binary.BigEndian.Uint32(p[12:])) || !match4(sa.local4, binary.BigEndian.Uint32(p[16:])) {
+			return 0, ErrSelector
+		}
+		return n, nil
 	case protoIPv6:
 		if len(p) < 40 || p[0]>>4 != 6 {
 			return 0, ErrInner
@@ -518,6 +558,29 @@ func (sa *SA) checkInner(p []byte, nh byte) (int, error) {
 		return 0, ErrSelector
 	}
 	return n, nil
+}
+
+// net4 is an IPv4 prefix as address and mask.
+type net4 struct{ addr, mask uint32 }
+
+func nets4(ps []netip.Prefix) []net4 {
+	var out []net4
+	for _, p := range ps {
+		if p.Addr().Is4() {
+			a := p.Addr().As4()
+			out = append(out, net4{binary.BigEndian.Uint32(a[:]), ^uint32(0) << (32 - p.Bits())})
+		}
+	}
+	return out
+}
+
+func match4(ns []net4, a uint32) bool {
+	for _, n := range ns {
+		if a&n.mask == n.addr {
+			return true
+		}
+	}
+	return false
 }
 
 func matchAny(ps []netip.Prefix, a netip.Addr) bool {
