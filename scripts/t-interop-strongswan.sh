@@ -13,6 +13,7 @@
 # cover every value of every axis in both roles; FULL=1 runs all 24.
 # CELL="ROLE AUTH AEAD DH" runs one cell; DELETER=swanling or strongSwan
 # picks the side that deletes.
+# SWANLING_BIN=path uses a prebuilt binary instead of building one.
 # KEEP=1 keeps the work directory (logs) after the run.
 #
 # Needs root, strongswan-charon, strongswan-swanctl, libcharon-extra-plugins,
@@ -74,7 +75,9 @@ trap 'exit 130' INT TERM
 log() { echo "t-interop-strongswan: $*"; }
 
 # ---- build and keys ----
-if ! go build -o "$WORK/swanling" . 2>"$WORK/build.log"; then
+if [ -n "${SWANLING_BIN:-}" ]; then
+	cp "$SWANLING_BIN" "$WORK/swanling"
+elif ! go build -o "$WORK/swanling" . 2>"$WORK/build.log"; then
 	cat "$WORK/build.log" >&2
 	echo "0 passed, 1 failed"
 	exit 1
