@@ -36,7 +36,8 @@ var (
 // Cipher protects the Encrypted (SK) payload in one direction of an IKE SA:
 // build one with SK_ei/SK_ai for messages from the original initiator and
 // one with SK_er/SK_ar for the other direction. Seal and Open work in place
-// on the whole IKE message; they may be called from several goroutines.
+// on the whole IKE message. They may be called from several goroutines if
+// the random source allows concurrent reads (crypto/rand does).
 type Cipher struct {
 	aead  cipher.AEAD // AEAD suites
 	salt  [AEADSaltLen]byte
@@ -253,8 +254,7 @@ func (c *Cipher) icvSum(dst, data []byte) []byte {
 // be the last payload of msg (the whole IKE message, header Length equal to
 // len(msg)). It returns the inner payloads (a slice of msg, without padding
 // and Pad Length) and the pad length. Integrity is checked before anything
-// is decrypted; on error msg may have been partly decrypted only if the
-// integrity check passed.
+// is decrypted; when it fails msg is left unchanged.
 func (c *Cipher) Open(msg []byte, skOff int) (plain []byte, padLen int, err error) {
 	return c.open(msg, skOff, SKHeaderLen)
 }
@@ -279,11 +279,13 @@ func (c *Cipher) open(msg []byte, off, hdrLen int) ([]byte, int, error) {
 		var nonce [12]byte
 		copy(nonce[:4], c.salt[:])
 		copy(nonce[4:], msg[ivOff:ptOff])
-		var err error
-		pt, err = c.aead.Open(msg[ptOff:ptOff], nonce[:], msg[ptOff:], msg[:ivOff])
+		// Decrypt into a fresh buffer: the AEADs zero their output on
+		// failure, and a failed Open must leave msg as it came.
+		p, err := c.aead.Open(nil, nonce[:], msg[ptOff:], msg[:ivOff])
 		if err != nil {
 			return nil, 0, ErrAuth
 		}
+		pt = msg[ptOff : ptOff+copy(msg[ptOff:], p)]
 	} else {
 		end := len(msg) - c.icv
 		if (end-ptOff)%aes.BlockSize != 0 {

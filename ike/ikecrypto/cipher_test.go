@@ -74,8 +74,12 @@ func TestCipherRoundTrip(t *testing.T) {
 				for i := 0; i < len(sealed); i += 7 {
 					bad := bytes.Clone(sealed)
 					bad[i] ^= 0x10
+					kept := bytes.Clone(bad)
 					if _, _, err := d.Open(bad, skOff); err == nil {
 						t.Fatalf("%+v: octet %d changed, Open succeeded", s, i)
+					}
+					if !bytes.Equal(bad, kept) {
+						t.Fatalf("%+v: failed Open changed the message", s)
 					}
 				}
 			}
