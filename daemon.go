@@ -181,7 +181,7 @@ func (d *daemon) setup() error {
 	d.conn = conn
 	d.mu.Unlock()
 	v4gso, v6gso := conn.GSO()
-	d.log.Info("data plane", "interface", dev.Name(), "mtu", mtu, "outer_mtu", outer,
+	d.log.Info("data plane", "interface", dev.Name(), "mtu", mtu, "outer_mtu", outer, "tun_offload", dev.Offload(),
 		"fwmark", fmt.Sprintf("%#x", ln.FwMark), "table", ln.Table,
 		"udp_gso_v4", v4gso, "udp_gso_v6", v6gso, "socket_buffers", conn.SocketBufferBytes())
 
@@ -458,6 +458,10 @@ type DataplaneStatus struct {
 	Drops             map[string]uint64 `json:"drops,omitempty"` // loop, socket and device drops
 	SocketBufferBytes int               `json:"socket_buffer_bytes"`
 	UDPGSO            bool              `json:"udp_gso"`
+	UDPGSOSends       uint64            `json:"udp_gso_sends"` // sendmmsg messages carrying several packets
+	TUNOffload        bool              `json:"tun_offload"`   // TSO/USO on the TUN device
+	TUNSegmented      uint64            `json:"tun_segmented"` // super-packets read and cut up
+	TUNCoalesced      uint64            `json:"tun_coalesced"` // super-packets written from coalesced segments
 }
 
 // Status returns a snapshot for the control socket.
@@ -537,6 +541,10 @@ func (d *daemon) Status() Status {
 		SocketBufferBytes: conn.SocketBufferBytes(),
 	}
 	dp.UDPGSO, _ = conn.GSO()
+	dp.UDPGSOSends = conn.Counters.GSOSends.Load()
+	dp.TUNOffload = dev.Offload()
+	dp.TUNSegmented = dev.Counters.Segmented.Load()
+	dp.TUNCoalesced = dev.Counters.Coalesced.Load()
 	for k, v := range ls.Drops {
 		dp.Drops[k] += v
 	}
@@ -549,6 +557,7 @@ func (d *daemon) Status() Status {
 		"socket_send":       cc.DropSend.Load(),
 		"tun_read_too_big":  dev.Counters.ReadTooBig.Load(),
 		"tun_write_error":   dev.Counters.WriteError.Load(),
+		"tun_read_bad":      dev.Counters.ReadBad.Load(),
 	} {
 		if v != 0 {
 			dp.Drops[k] = v

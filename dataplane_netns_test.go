@@ -210,6 +210,18 @@ func dpPing(t *testing.T, ns, src, dst string) {
 	t.Fatalf("ping %s -> %s in %s: %v\n%s", src, dst, ns, err, out)
 }
 
+// dpDump logs the status of the gateways when a check failed.
+func dpDump(t *testing.T, bin string, gs ...*dpGateway) {
+	if !t.Failed() {
+		return
+	}
+	for _, g := range gs {
+		if out, err := exec.Command(bin, "status", "-json", "-control", g.ctl).CombinedOutput(); err == nil {
+			t.Logf("status of %s: %s", g.ns, out)
+		}
+	}
+}
+
 var dpTooBig = regexp.MustCompile(`(?i)frag(mentation)? needed|packet too big`)
 
 // dpOversized sends a ping of size octets of payload with DF set and
@@ -315,6 +327,7 @@ func TestDataplaneNetns(t *testing.T) {
 			}
 			ga := dpStart(t, bin, a, confA)
 			gb := dpStart(t, bin, b, confB)
+			t.Cleanup(func() { dpDump(t, bin, ga, gb) })
 
 			dpPing(t, a, dpInnerA4, dpInnerB4)
 			dpPing(t, b, dpInnerB4, dpInnerA4)
@@ -345,6 +358,8 @@ func TestDataplaneNetns(t *testing.T) {
 				if st.Dataplane.RxPackets == 0 || st.Dataplane.TxPackets == 0 {
 					t.Errorf("%s: data plane counters %+v", g.ns, st.Dataplane)
 				}
+				t.Logf("%s: TUN offload %v, super-packets cut %d, coalesced %d; UDP GSO sends %d; drops %v", g.ns,
+					st.Dataplane.TUNOffload, st.Dataplane.TUNSegmented, st.Dataplane.TUNCoalesced, st.Dataplane.UDPGSOSends, st.Dataplane.Drops)
 			}
 
 			// Shutdown removes the policy rule and the device.

@@ -21,6 +21,7 @@ type Counters struct {
 	ReadTooBig atomic.Uint64 // a packet larger than the buffer offered, dropped
 	ReadBad    atomic.Uint64 // an offload packet with headers we cannot cut up, dropped
 	Segmented  atomic.Uint64 // super-packets cut into segments
+	Coalesced  atomic.Uint64 // super-packets written from coalesced segments
 	WriteError atomic.Uint64 // a packet the kernel refused (malformed, or no reader above)
 }
 
@@ -43,7 +44,7 @@ type Device struct {
 	seg  segmenter
 	wmu  sync.Mutex
 	whdr [vnetHdrLen]byte
-	wiov [2]unix.Iovec
+	wiov []unix.Iovec
 
 	Counters Counters
 }
@@ -102,6 +103,7 @@ func open(name string, offload bool) (*Device, error) {
 	d := &Device{name: ifr.Name(), batch: DefaultBatch, vnet: vnet}
 	if vnet {
 		d.rbuf = make([]byte, vnetHdrLen+65535)
+		d.wiov = make([]unix.Iovec, 1, 1+maxGROSegs)
 		d.wiov[0].Base = &d.whdr[0]
 		d.wiov[0].SetLen(vnetHdrLen)
 	}
@@ -355,9 +357,10 @@ func (d *Device) readVnet(bufs [][]byte, sizes []int, offset int) (int, error) {
 	return 0, nil
 }
 
-// writeVnet writes each packet behind a zero virtio header (no offload
-// asked for, checksums complete) with writev, so the caller's headroom is
-// left alone.
+// writeVnet writes the batch through the offload path: runs of TCP
+// segments of one flow go out as one coalesced super-packet (gro.go), the
+// rest one by one behind a zero virtio header; writev points at the
+// packets, so the caller's headroom is left alone and nothing is copied.
 func (d *Device) writeVnet(bufs [][]byte, offset int) (int, error) {
 	d.wmu.Lock()
 	defer d.wmu.Unlock()
@@ -370,11 +373,24 @@ func (d *Device) writeVnet(bufs [][]byte, offset int) (int, error) {
 				i++
 				continue
 			}
-			d.wiov[1].Base = &b[0]
+			var h vnetHdr
+			j := groPlan(bufs, offset, i, &h)
+			putVnetHdr(d.whdr[:], h)
+			d.wiov = d.wiov[:1]
+			d.wiov = append(d.wiov, unix.Iovec{Base: &b[0]})
 			d.wiov[1].SetLen(len(b))
-			_, _, e := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&d.wiov[0])), 2)
+			for k := i + 1; k < j; k++ {
+				p := bufs[k][offset+int(h.hdrLen):]
+				v := unix.Iovec{Base: &p[0]}
+				v.SetLen(len(p))
+				d.wiov = append(d.wiov, v)
+			}
+			_, _, e := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&d.wiov[0])), uintptr(len(d.wiov)))
 			switch e {
 			case 0:
+				if j-i > 1 {
+					d.Counters.Coalesced.Add(1)
+				}
 			case unix.EAGAIN:
 				return false
 			case unix.EINTR:
@@ -383,13 +399,15 @@ func (d *Device) writeVnet(bufs [][]byte, offset int) (int, error) {
 				werr = e
 				return true
 			default:
-				d.Counters.WriteError.Add(1)
+				d.Counters.WriteError.Add(uint64(j - i))
 			}
-			i++
+			i = j
 		}
 		return true
 	})
-	d.wiov[1].Base = nil
+	for k := 1; k < len(d.wiov); k++ {
+		d.wiov[k].Base = nil // do not keep the caller's buffers alive
+	}
 	if err != nil {
 		return i, &opError{"write", err}
 	}
