@@ -170,6 +170,9 @@ func (l *Loop) releaseSlot(s *heldSlot, action HeldAction) {
 			sa.drops.add(DropTooBig)
 			return
 		}
+		if l.cfg.MSSClamp && s.info.proto == protoTCP {
+			clampMSS(pkt, mssFor(int(sa.mtu.Load()), s.info.v6)) // a held packet is often a SYN
+		}
 		nh := byte(protoIPIP)
 		if s.info.v6 {
 			nh = protoIPv6

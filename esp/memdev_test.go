@@ -43,6 +43,20 @@ func (q *memQueue) put(p []byte, peer netip.AddrPort) bool {
 	}
 }
 
+// putWait is put with backpressure: it waits for a free slot unless done
+// is closed first.
+func (q *memQueue) putWait(p []byte, peer netip.AddrPort, done chan struct{}) bool {
+	select {
+	case s := <-q.free:
+		s.n = copy(s.b, p)
+		s.peer = peer
+		q.ch <- s
+		return true
+	case <-done:
+		return false
+	}
+}
+
 // get waits for a packet and copies it into dst.
 func (q *memQueue) get(dst []byte) (int, netip.AddrPort) {
 	s := <-q.ch
@@ -97,7 +111,7 @@ func (d *memDevice) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 
 func (d *memDevice) Write(bufs [][]byte, offset int) (int, error) {
 	for _, b := range bufs {
-		if !d.fromLop.put(b[offset:], netip.AddrPort{}) {
+		if !d.fromLop.putWait(b[offset:], netip.AddrPort{}, d.closed) {
 			d.dropped.Add(1)
 		}
 	}
@@ -151,7 +165,7 @@ func (t *memTransport) Send(pkts []Packet) (int, error) {
 		if t.tap != nil {
 			t.tap(data, p.Peer)
 		}
-		t.tx.put(data, t.addr)
+		t.tx.putWait(data, t.addr, t.closed)
 	}
 	return len(pkts), nil
 }
