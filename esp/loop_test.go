@@ -635,3 +635,30 @@ func TestLoopRekeyUnderTraffic(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopExpireEvents: lifetimes counted on the packet path reach the
+// loop's Events once each, for both directions.
+func TestLoopExpireEvents(t *testing.T) {
+	m := manualA(AES128GCM16, false)
+	m.Life = Lifetime{SoftPackets: 2, HardPackets: 4}
+	a, b := startPair(t, Config{}, m, true)
+	for i := 0; i < 4; i++ {
+		p := ping4("198.51.100.1", "203.0.113.1", i)
+		a.dev.inject(p)
+		if got := recvWait(t, b.dev); !bytes.Equal(got, p) {
+			t.Fatal("packet")
+		}
+	}
+	a.dev.inject(ping4("198.51.100.1", "203.0.113.1", 9)) // fifth: hard limit
+	expectNothing(t, b.dev)
+	want := []expireEvent{{0x1000, Outbound, false}, {0x1000, Outbound, true}}
+	if got := a.ev.list(); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("A events %+v", got)
+	}
+	if got := b.ev.list(); len(got) != 1 || got[0] != (expireEvent{0x1000, Inbound, false}) {
+		t.Fatalf("B events %+v", got)
+	}
+	if d := a.out.Status().Drops["expired"]; d != 1 {
+		t.Fatalf("expired drops %d", d)
+	}
+}
