@@ -14,6 +14,8 @@
 # CELL="ROLE AUTH AEAD DH" runs one cell; DELETER=swanling or strongSwan
 # picks the side that deletes.
 # SWANLING_BIN=path uses a prebuilt binary instead of building one.
+# REKEY=0 leaves out the two rekeying cells (pings every 50 ms while one
+# side rekeys; not one may be lost).
 # KEEP=1 keeps the work directory (logs) after the run.
 #
 # Needs root, strongswan-charon, strongswan-swanctl, libcharon-extra-plugins,
@@ -167,6 +169,8 @@ run_cell() {
 	fi
 	sed -e "s|@IKE@|$ike|" -e "s|@ESP@|$aead|" -e "s|@AUTH@|$auth|g" \
 		-e "s|@LOCALKEY@|$localkey|" -e "s|@PEERKEY@|$peerkey|" \
+		-e "s|@REKEY@|${SS_REKEY:-0}|" -e "s|@IKEREKEY@|${SS_IKEREKEY:-0}|" \
+		-e "s|@LIFE@|${SS_LIFE:-0}|" \
 		scripts/interop/swanctl.conf.in >"$SWANCTL_DIR/swanctl.conf"
 	if ! ss --load-all >"$dir/swanctl-load.log" 2>&1; then
 		log "FAIL $name: swanctl --load-all"
@@ -183,13 +187,13 @@ run_cell() {
 		peerline="peer_pubkey = \"$SS_PUB_B64\""
 	fi
 	sed -e "s|@IKE@|$ike|" -e "s|@ESP@|$aead|" -e "s|@AUTH@|$auth|" -e "s|@START@|$start|" \
-		-e "s|@KEYLINE@|$keyline|" -e "s|@PEERLINE@|$peerline|" \
+		-e "s|@KEYLINE@|$keyline|" -e "s|@PEERLINE@|$peerline|" -e "s|@REKEYLINES@|${SW_REKEYLINES:-}|" \
 		scripts/interop/swanling.toml.in >"$dir/swanling.toml"
 	ip netns exec "$NS_SW" "$WORK/swanling" run -c "$dir/swanling.toml" -control "$ctl" >"$dir/swanling.log" 2>&1 &
 	local swpid=$!
 	PIDS+=($swpid)
 
-	local ok=1 why="" mbit="-"
+	local ok=1 why="" mbit="-" rekeyinfo=""
 	if ! waitfor 5 test -S "$ctl"; then
 		ok=0 why="swanling did not start"
 	fi
@@ -222,6 +226,22 @@ run_cell() {
 		fi
 		kill "$ipid" 2>/dev/null
 	fi
+	if [ $ok = 1 ] && [ "${REKEY_SECS:-0}" -gt 0 ]; then
+		# Rekeys under traffic (issue 5): ping every 50 ms for
+		# REKEY_SECS while the configured side rekeys; no ping may be lost.
+		local count=$((REKEY_SECS * 20))
+		ip netns exec "$NS_SW" ping -c "$count" -i 0.05 -W 1 -I 198.51.100.1 203.0.113.1 >"$dir/ping-rekey.log" 2>&1
+		local got lost kids ikes
+		got=$(awk '/packets transmitted/ {print $4}' "$dir/ping-rekey.log")
+		lost=$((count - ${got:-0}))
+		kids=$(grep -c "Child SA installed" "$dir/swanling.log")
+		ikes=$(grep -c "IKE SA rekeyed" "$dir/swanling.log")
+		rekeyinfo=", $((kids - 1)) Child SA and $ikes IKE SA rekeys in ${REKEY_SECS}s, $lost of $count pings lost"
+		if [ "$lost" -ne 0 ] || [ "$kids" -lt 3 ] || [ "$ikes" -lt 1 ]; then
+			ok=0 why="rekeying: $((kids - 1)) Child SA and $ikes IKE SA rekeys, $lost of $count pings lost"
+		fi
+		sw_child_up "$ctl" && ss_child_up || { ok=0; why="tunnel gone after rekeying"; }
+	fi
 	# Delete: alternately from swanling (its shutdown deletes every SA)
 	# and from strongSwan.
 	local deleter
@@ -244,7 +264,7 @@ run_cell() {
 	ss --terminate --ike sw --timeout 5 >/dev/null 2>&1
 	if [ $ok = 1 ]; then
 		passed=$((passed + 1))
-		log "PASS $name (iperf3 ${mbit} Mbit/s, delete from $deleter)"
+		log "PASS $name (iperf3 ${mbit} Mbit/s, delete from $deleter$rekeyinfo)"
 	else
 		failed=$((failed + 1))
 		log "FAIL $name: $why"
@@ -282,6 +302,15 @@ else
 			done
 		done
 	done
+fi
+
+if [ -z "${CELL:-}" ] && [ "${REKEY:-1}" = 1 ]; then
+	# Rekeying against strongSwan: strongSwan rekeys the Child SA every
+	# 4 s and the IKE SA every 7 s (swanling responds) for 15 s, then
+	# swanling rekeys the Child SA every 4 s and the IKE SA after a
+	# minute, its shortest ike_rekey_time (strongSwan responds), for 70 s.
+	REKEY_SECS=15 SS_REKEY=4s SS_LIFE=60s SS_IKEREKEY=7s run_cell initiator psk aes128gcm16 x25519
+	REKEY_SECS=70 SW_REKEYLINES='rekey_time = "4s"\nike_rekey_time = "1m"' run_cell responder psk chacha20poly1305 ecp256
 fi
 
 echo "$passed passed, $failed failed"
