@@ -273,17 +273,16 @@ func (sa *SA) Status() SAStatus {
 	st := SAStatus{
 		SPI: sa.spi, Dir: sa.dir, Suite: sa.suite, ESN: sa.esn, Peer: sa.Peer(),
 		Local: slices.Clone(sa.local), Remote: slices.Clone(sa.remote),
-		Packets: sa.packets.Load(), Bytes: sa.bytes.Load(), Drops: sa.drops.snapshot(),
-		MTU: int(sa.mtu.Load()), Created: sa.created, LastUse: sa.lastUse.Load(),
+		Drops: sa.drops.snapshot(), MTU: int(sa.mtu.Load()), Created: sa.created,
 	}
-	st.Soft, st.Hard = sa.Expired()
-	if sa.dir == Outbound {
-		st.Seq = sa.seq.Load()
-	} else {
-		sa.mu.Lock()
+	sa.mu.Lock()
+	st.Packets, st.Bytes, st.LastUse = sa.packets, sa.bytes, sa.lastUse
+	st.Soft, st.Hard = sa.state&stateSoft != 0, sa.state&stateHard != 0
+	st.Seq = sa.seq
+	if sa.dir == Inbound {
 		st.Seq = sa.replay.Top()
-		sa.mu.Unlock()
 	}
+	sa.mu.Unlock()
 	return st
 }
 

@@ -47,7 +47,8 @@ func FuzzOpen(f *testing.F) {
 		// never updated here, so every run sees the same state.
 		b.pkts[0] = Packet{Buf: b.bufs[0], Off: SealOffset, Len: copy(b.bufs[0][SealOffset:], data)}
 		b.n = 1
-		l.precheck(b, 0)
+		l.lookupSPI(b, 0)
+		precheckBatch(b, 1)
 		if b.sa[0] == nil {
 			return
 		}

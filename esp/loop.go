@@ -335,6 +335,7 @@ func (l *Loop) readOutbound() error {
 			for i := 0; i < n; i++ {
 				l.classify(b, i, pt, now)
 			}
+			reserveBatch(b, n, now)
 		}
 		b.n = n
 		b.ready.Lock()
@@ -416,13 +417,7 @@ func (l *Loop) classify(b *batch, i int, pt *policyTable, now int64) {
 		if l.cfg.MSSClamp && ii.proto == protoTCP {
 			clampMSS(pkt, mssFor(int(sa.mtu.Load()), ii.v6))
 		}
-		seq, err := sa.reserve(sz, now)
-		if err != nil {
-			sa.drops.add(reasonOf(err))
-			return
-		}
-		b.sa[i] = sa
-		b.seq[i] = seq
+		b.sa[i] = sa // the sequence number is assigned by reserveBatch
 		b.nh[i] = protoIPIP
 		if ii.v6 {
 			b.nh[i] = protoIPv6
@@ -477,6 +472,53 @@ func (l *Loop) tooBig(pkt []byte, mtu int, v6 bool, now int64) int {
 		}
 	}
 	return n
+}
+
+// runLock holds one SA's lock across consecutive packets of a batch and
+// fires the lifetime events collected meanwhile once it lets go.
+type runLock struct {
+	sa *SA
+	ev uint32
+}
+
+func (r *runLock) hold(sa *SA) {
+	if r.sa == sa {
+		return
+	}
+	r.release()
+	r.sa = sa
+	sa.mu.Lock()
+}
+
+func (r *runLock) release() {
+	if sa := r.sa; sa != nil {
+		ev := r.ev
+		r.sa, r.ev = nil, 0
+		sa.mu.Unlock()
+		sa.fire(ev)
+	}
+}
+
+// reserveBatch assigns sequence numbers, in order, to the packets classify
+// gave an SA, and counts them.
+func reserveBatch(b *batch, n int, now int64) {
+	var r runLock
+	for i := 0; i < n; i++ {
+		sa := b.sa[i]
+		if sa == nil {
+			continue
+		}
+		r.hold(sa)
+		seq, ev, err := sa.reserveLocked(b.sizes[i], now)
+		r.ev |= ev
+		if err != nil {
+			sa.drops.add(reasonOf(err))
+			b.sa[i] = nil
+			continue
+		}
+		b.seq[i] = seq
+	}
+	r.release()
 }
 
 func (l *Loop) sealBatch(b *batch) {
@@ -553,8 +595,9 @@ func (l *Loop) readInbound(t Transport) error {
 		}
 		b.now = Clock()
 		for i := 0; i < n; i++ {
-			l.precheck(b, i)
+			l.lookupSPI(b, i)
 		}
+		precheckBatch(b, n)
 		b.n = n
 		b.ready.Lock()
 		l.inOrder <- b
@@ -567,7 +610,8 @@ func (l *Loop) readInbound(t Transport) error {
 	}
 }
 
-func (l *Loop) precheck(b *batch, i int) {
+// lookupSPI validates packet i of an inbound batch and finds its SA.
+func (l *Loop) lookupSPI(b *batch, i int) {
 	b.sa[i] = nil
 	p := &b.pkts[i]
 	if p.Off < 0 || p.Len < 0 || p.Off+p.Len > len(p.Buf) {
@@ -593,13 +637,28 @@ func (l *Loop) precheck(b *batch, i int) {
 		l.drops.add(DropUnknownSPI)
 		return
 	}
-	seq, err := sa.precheck(binary.BigEndian.Uint32(p.Buf[p.Off+4:]))
-	if err != nil {
-		sa.drops.add(reasonOf(err))
-		return
-	}
 	b.sa[i] = sa
-	b.seq[i] = seq
+}
+
+// precheckBatch infers sequence numbers and runs the replay pre-check for
+// the packets lookupSPI found an SA for.
+func precheckBatch(b *batch, n int) {
+	var r runLock
+	for i := 0; i < n; i++ {
+		sa := b.sa[i]
+		if sa == nil {
+			continue
+		}
+		r.hold(sa)
+		seq, err := sa.precheckLocked(binary.BigEndian.Uint32(b.pkts[i].Buf[b.pkts[i].Off+4:]))
+		if err != nil {
+			sa.drops.add(reasonOf(err))
+			b.sa[i] = nil
+			continue
+		}
+		b.seq[i] = seq
+	}
+	r.release()
 }
 
 func (l *Loop) openBatch(b *batch) {
@@ -628,6 +687,7 @@ func (l *Loop) writeInbound() {
 		b.ready.Lock()
 		b.ready.Unlock()
 		w := b.wbufs[:0]
+		var r runLock
 		for i := 0; i < b.n; i++ {
 			sa := b.sa[i]
 			if sa == nil {
@@ -635,7 +695,10 @@ func (l *Loop) writeInbound() {
 			}
 			b.sa[i] = nil
 			n := b.res[i]
-			if err := sa.accept(b.seq[i], n, b.now); err != nil {
+			r.hold(sa)
+			ev, err := sa.acceptLocked(b.seq[i], n, b.now)
+			r.ev |= ev
+			if err != nil {
 				sa.drops.add(reasonOf(err))
 				continue
 			}
@@ -649,6 +712,7 @@ func (l *Loop) writeInbound() {
 			}
 			w = append(w, buf[:Headroom+n])
 		}
+		r.release()
 		if len(w) > 0 {
 			l.devMu.Lock()
 			m, _ := l.cfg.Device.Write(w, Headroom)

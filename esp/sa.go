@@ -77,15 +77,18 @@ type SA struct {
 	sink          Events // set before the SA is published in a Loop's tables
 	mtu           atomic.Int32
 
-	seq atomic.Uint64 // outbound: last sequence number sent
+	// mu guards the per-packet state below. One lock per packet (or per
+	// run of packets of a batch, in the loop) replaces several atomic
+	// read-modify-writes, and plain fields are safe on 32-bit CPUs.
+	mu      sync.Mutex
+	seq     uint64 // outbound: last sequence number sent
+	replay  Replay // inbound
+	packets uint64 // packets sealed or accepted
+	bytes   uint64 // their inner bytes
+	lastUse int64  // Clock() of the last packet
+	state   uint32 // stateSoft | stateHard
 
-	mu     sync.Mutex // inbound: guards replay
-	replay Replay
-
-	packets, bytes atomic.Uint64
-	lastUse        atomic.Int64
-	state          atomic.Uint32
-	drops          drops
+	drops drops // atomic: counted on error paths without the lock
 }
 
 const (
@@ -208,87 +211,101 @@ func (sa *SA) Peer() netip.AddrPort { return *sa.peer.Load() }
 
 // Expired reports whether the soft and the hard lifetime have been reached.
 func (sa *SA) Expired() (soft, hard bool) {
-	s := sa.state.Load()
+	sa.mu.Lock()
+	s := sa.state
+	sa.mu.Unlock()
 	return s&stateSoft != 0, s&stateHard != 0
 }
 
 // SetSeq sets the last sequence number sent (outbound) or the top of the
 // replay window (inbound). It is meant for tests and for restoring state.
 func (sa *SA) SetSeq(seq uint64) {
+	sa.mu.Lock()
+	defer sa.mu.Unlock()
 	if sa.dir == Outbound {
-		sa.seq.Store(seq)
+		sa.seq = seq
 		return
 	}
-	sa.mu.Lock()
 	sa.replay.Reset()
 	if seq != 0 {
 		sa.replay.Update(seq)
 	}
-	sa.mu.Unlock()
 }
 
-// expire records a lifetime event and reports it to the sink once.
-func (sa *SA) expire(bit uint32) {
-	if sa.state.Or(bit)&bit == 0 {
-		if s := sa.sink; s != nil {
-			s.Expire(sa.spi, sa.dir, bit == stateHard)
-		}
+// markLocked records a lifetime state and returns its bit if it is new, to
+// be passed to fire once the lock is released. The caller holds sa.mu.
+func (sa *SA) markLocked(bit uint32) uint32 {
+	if sa.state&bit != 0 {
+		return 0
+	}
+	sa.state |= bit
+	return bit
+}
+
+// fire reports newly reached lifetimes to the sink, once each; the caller
+// does not hold sa.mu.
+func (sa *SA) fire(ev uint32) {
+	if ev == 0 || sa.sink == nil {
+		return
+	}
+	if ev&stateSoft != 0 {
+		sa.sink.Expire(sa.spi, sa.dir, false)
+	}
+	if ev&stateHard != 0 {
+		sa.sink.Expire(sa.spi, sa.dir, true)
 	}
 }
 
-// account adds one packet of n bytes to the SA and checks the lifetimes.
-func (sa *SA) account(n int, now int64) error {
-	p := sa.packets.Add(1)
-	b := sa.bytes.Add(uint64(n))
+// accountLocked adds one packet of n bytes and checks the lifetimes
+// (RFC 4301, Section 4.4.2.1). The caller holds sa.mu.
+func (sa *SA) accountLocked(n int, now int64) (uint32, error) {
+	p, b := sa.packets+1, sa.bytes+uint64(n)
 	l := &sa.life
 	if (l.HardPackets != 0 && p > l.HardPackets) || (l.HardBytes != 0 && b > l.HardBytes) {
-		sa.packets.Add(^uint64(0))
-		sa.bytes.Add(^uint64(n - 1))
-		sa.expire(stateHard)
-		return ErrExpired
+		return sa.markLocked(stateHard), ErrExpired
 	}
+	sa.packets, sa.bytes, sa.lastUse = p, b, now
 	if (l.SoftPackets != 0 && p >= l.SoftPackets) || (l.SoftBytes != 0 && b >= l.SoftBytes) {
-		sa.expire(stateSoft)
+		return sa.markLocked(stateSoft), nil
 	}
-	if sa.lastUse.Load() != now { // the clock is read once per batch
-		sa.lastUse.Store(now)
-	}
-	return nil
+	return 0, nil
 }
 
-// reserve assigns the next sequence number to an outbound packet of n bytes
-// and counts it. Sequence numbers are assigned in the order packets leave.
+// reserveLocked assigns the next sequence number to an outbound packet of n
+// bytes and counts it. The caller holds sa.mu and assigns in sending order.
+func (sa *SA) reserveLocked(n int, now int64) (uint64, uint32, error) {
+	if sa.state&stateHard != 0 {
+		if sa.seq >= sa.seqMax {
+			return 0, 0, ErrSeqExhausted
+		}
+		return 0, 0, ErrExpired
+	}
+	if sa.seq >= sa.seqMax {
+		// RFC 4303, Section 3.3.3: the sender MUST NOT let the counter
+		// cycle; the SA is done.
+		return 0, sa.markLocked(stateHard), ErrSeqExhausted
+	}
+	ev, err := sa.accountLocked(n, now)
+	if err != nil {
+		return 0, ev, err
+	}
+	sa.seq++
+	if sa.seq >= sa.seqSoft {
+		ev |= sa.markLocked(stateSoft)
+	}
+	return sa.seq, ev, nil
+}
+
+// reserve is reserveLocked for a single packet.
 func (sa *SA) reserve(n int, now int64) (uint64, error) {
 	if sa.dir != Outbound {
 		return 0, ErrWrongDir
 	}
-	if sa.state.Load()&stateHard != 0 {
-		if sa.seq.Load() >= sa.seqMax {
-			return 0, ErrSeqExhausted
-		}
-		return 0, ErrExpired
-	}
-	var seq uint64
-	for {
-		s := sa.seq.Load()
-		if s >= sa.seqMax {
-			// RFC 4303, Section 3.3.3: the sender MUST NOT let the counter
-			// cycle; the SA is done.
-			sa.expire(stateHard)
-			return 0, ErrSeqExhausted
-		}
-		if sa.seq.CompareAndSwap(s, s+1) {
-			seq = s + 1
-			break
-		}
-	}
-	if seq >= sa.seqSoft {
-		sa.expire(stateSoft)
-	}
-	if err := sa.account(n, now); err != nil {
-		return 0, err
-	}
-	return seq, nil
+	sa.mu.Lock()
+	seq, ev, err := sa.reserveLocked(n, now)
+	sa.mu.Unlock()
+	sa.fire(ev)
+	return seq, err
 }
 
 // SealOffset is where Seal puts the ESP packet in the buffer: the ESP header
@@ -421,24 +438,20 @@ func (sa *SA) open(buf []byte, off, n int, now int64) (inner, innerLen int, nh b
 	if sa.dir != Inbound {
 		return 0, 0, 0, ErrWrongDir
 	}
-	if sa.state.Load()&stateHard != 0 {
-		return 0, 0, 0, ErrExpired
-	}
 	sa.mu.Lock()
-	seq, ok := sa.inferCheck(binary.BigEndian.Uint32(buf[off+4:]))
-	if !ok {
-		sa.mu.Unlock()
-		return 0, 0, 0, ErrReplay
-	}
-	inner, innerLen, nh, err = sa.decrypt(buf, off, n, seq)
-	if err == nil && !sa.replay.Update(seq) {
-		err = ErrReplay
-	}
-	sa.mu.Unlock()
+	seq, err := sa.precheckLocked(binary.BigEndian.Uint32(buf[off+4:]))
 	if err != nil {
+		sa.mu.Unlock()
 		return 0, 0, 0, err
 	}
-	if err = sa.account(innerLen, now); err != nil {
+	var ev uint32
+	inner, innerLen, nh, err = sa.decrypt(buf, off, n, seq)
+	if err == nil {
+		ev, err = sa.acceptLocked(seq, innerLen, now)
+	}
+	sa.mu.Unlock()
+	sa.fire(ev)
+	if err != nil {
 		return 0, 0, 0, err
 	}
 	return inner, innerLen, nh, nil
@@ -454,18 +467,14 @@ func (sa *SA) inferCheck(lo uint32) (uint64, bool) {
 	return seq, ok && sa.replay.Check(seq)
 }
 
-// precheck infers the full sequence number (RFC 4303, Appendix A2.2) and
-// rejects replays before the costly integrity check (RFC 4303, Section 3.4.3).
-func (sa *SA) precheck(lo uint32) (uint64, error) {
-	if sa.dir != Inbound {
-		return 0, ErrWrongDir
-	}
-	if sa.state.Load()&stateHard != 0 {
+// precheckLocked infers the full sequence number (RFC 4303, Appendix A2.2)
+// and rejects replays before the costly integrity check (RFC 4303, Section
+// 3.4.3). The caller holds sa.mu.
+func (sa *SA) precheckLocked(lo uint32) (uint64, error) {
+	if sa.state&stateHard != 0 {
 		return 0, ErrExpired
 	}
-	sa.mu.Lock()
 	seq, ok := sa.inferCheck(lo)
-	sa.mu.Unlock()
 	if !ok {
 		return 0, ErrReplay
 	}
@@ -592,14 +601,11 @@ func matchAny(ps []netip.Prefix, a netip.Addr) bool {
 	return false
 }
 
-// accept updates the replay window now that the ICV verified (RFC 4303,
-// Section 3.4.3) and counts the packet.
-func (sa *SA) accept(seq uint64, n int, now int64) error {
-	sa.mu.Lock()
-	ok := sa.replay.Update(seq)
-	sa.mu.Unlock()
-	if !ok {
-		return ErrReplay
+// acceptLocked updates the replay window now that the ICV verified
+// (RFC 4303, Section 3.4.3) and counts the packet. The caller holds sa.mu.
+func (sa *SA) acceptLocked(seq uint64, n int, now int64) (uint32, error) {
+	if !sa.replay.Update(seq) {
+		return 0, ErrReplay
 	}
-	return sa.account(n, now)
+	return sa.accountLocked(n, now)
 }
