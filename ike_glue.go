@@ -158,7 +158,7 @@ func peerFromTunnel(cfg *config.Config, t *config.Tunnel, key crypto.Signer, aes
 		return p, err
 	}
 	rid := t.RemoteID
-	if rid == "" && p.Remote.IsValid() {
+	if rid == "" && p.Remote.IsValid() && t.Auth != config.AuthNull {
 		rid = p.Remote.String()
 	}
 	if p.RemoteID, err = ike.ParseIdentity(rid); err != nil {

@@ -272,10 +272,10 @@ func (e *Engine) checkPeer(p *Peer) error {
 			return errors.New("ike: peer " + p.Name + ": pubkey auth without peer key or key source")
 		}
 	case AuthNull:
+		// RFC 7619, Section 3: we present ID_NULL; the peer's identity is
+		// unauthenticated whatever it says, so any is accepted.
 		p.LocalID = Identity{Type: IDNull}
-		if p.RemoteID.Any() {
-			p.RemoteID = Identity{Type: IDNull}
-		}
+		p.RemoteID = Identity{}
 	default:
 		return errors.New("ike: peer " + p.Name + ": unknown auth " + p.Auth)
 	}
