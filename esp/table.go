@@ -1,6 +1,7 @@
 package esp
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"sync"
@@ -79,37 +80,50 @@ type Policy struct {
 	SA            *SA // outbound SA for Protect
 }
 
-// policyTable is an immutable snapshot: exact host routes in a map, other
-// prefixes in one map per prefix length, probed longest first.
+// policyTable is an immutable snapshot: exact host entries in a map, other
+// prefixes in one map per prefix length, probed longest first. IPv4 keys
+// are integers, which hash faster than netip values.
 type policyTable struct {
-	hosts  map[netip.Addr][]Policy
-	nets   map[netip.Prefix][]Policy
-	bits4  []int // prefix lengths in nets for IPv4, longest first
+	hosts4 map[uint32][]Policy
+	nets4  map[uint64][]Policy // bits<<32 | masked address
+	hosts6 map[netip.Addr][]Policy
+	nets6  map[netip.Prefix][]Policy
+	bits4  []int // prefix lengths in nets4, longest first
 	bits6  []int
 	all    []Policy
-	nTraps int
 }
+
+func v4key(a netip.Addr) uint32 {
+	b := a.As4()
+	return binary.BigEndian.Uint32(b[:])
+}
+
+func mask4(bits int) uint32 { return ^uint32(0) << (32 - bits) }
 
 func buildPolicyTable(all []Policy) *policyTable {
 	t := &policyTable{
-		hosts: make(map[netip.Addr][]Policy),
-		nets:  make(map[netip.Prefix][]Policy),
-		all:   all,
+		hosts4: make(map[uint32][]Policy),
+		nets4:  make(map[uint64][]Policy),
+		hosts6: make(map[netip.Addr][]Policy),
+		nets6:  make(map[netip.Prefix][]Policy),
+		all:    all,
 	}
 	for _, p := range all {
-		if p.Remote.IsSingleIP() {
-			t.hosts[p.Remote.Addr()] = append(t.hosts[p.Remote.Addr()], p)
-			continue
+		r := p.Remote
+		switch {
+		case r.Addr().Is4() && r.Bits() == 32:
+			k := v4key(r.Addr())
+			t.hosts4[k] = append(t.hosts4[k], p)
+		case r.Addr().Is4():
+			k := uint64(r.Bits())<<32 | uint64(v4key(r.Addr())&mask4(r.Bits()))
+			t.nets4[k] = append(t.nets4[k], p)
+			t.bits4 = append(t.bits4, r.Bits())
+		case r.IsSingleIP():
+			t.hosts6[r.Addr()] = append(t.hosts6[r.Addr()], p)
+		default:
+			t.nets6[r] = append(t.nets6[r], p)
+			t.bits6 = append(t.bits6, r.Bits())
 		}
-		k := p.Remote
-		if _, ok := t.nets[k]; !ok {
-			if k.Addr().Is4() {
-				t.bits4 = append(t.bits4, k.Bits())
-			} else {
-				t.bits6 = append(t.bits6, k.Bits())
-			}
-		}
-		t.nets[k] = append(t.nets[k], p)
 	}
 	desc := func(a, b int) int { return b - a }
 	slices.SortFunc(t.bits4, desc)
@@ -117,10 +131,16 @@ func buildPolicyTable(all []Policy) *policyTable {
 	slices.SortFunc(t.bits6, desc)
 	t.bits6 = slices.Compact(t.bits6)
 	byLocal := func(a, b Policy) int { return b.Local.Bits() - a.Local.Bits() }
-	for _, l := range t.hosts {
+	for _, l := range t.hosts4 {
 		slices.SortStableFunc(l, byLocal)
 	}
-	for _, l := range t.nets {
+	for _, l := range t.nets4 {
+		slices.SortStableFunc(l, byLocal)
+	}
+	for _, l := range t.hosts6 {
+		slices.SortStableFunc(l, byLocal)
+	}
+	for _, l := range t.nets6 {
 		slices.SortStableFunc(l, byLocal)
 	}
 	return t
@@ -137,18 +157,30 @@ func pickLocal(l []Policy, src netip.Addr) *Policy {
 
 // lookup finds the policy for an outbound packet, or nil.
 func (t *policyTable) lookup(src, dst netip.Addr) *Policy {
-	if l, ok := t.hosts[dst]; ok {
+	if dst.Is4() {
+		a := v4key(dst)
+		if l, ok := t.hosts4[a]; ok {
+			if p := pickLocal(l, src); p != nil {
+				return p
+			}
+		}
+		for _, b := range t.bits4 {
+			if l, ok := t.nets4[uint64(b)<<32|uint64(a&mask4(b))]; ok {
+				if p := pickLocal(l, src); p != nil {
+					return p
+				}
+			}
+		}
+		return nil
+	}
+	if l, ok := t.hosts6[dst]; ok {
 		if p := pickLocal(l, src); p != nil {
 			return p
 		}
 	}
-	bits := t.bits4
-	if dst.Is6() {
-		bits = t.bits6
-	}
-	for _, b := range bits {
+	for _, b := range t.bits6 {
 		k, _ := dst.Prefix(b)
-		if l, ok := t.nets[k]; ok {
+		if l, ok := t.nets6[k]; ok {
 			if p := pickLocal(l, src); p != nil {
 				return p
 			}

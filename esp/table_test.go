@@ -1,6 +1,7 @@
 package esp
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 )
@@ -112,4 +113,58 @@ func itoa(n int) string {
 		b = append([]byte{byte('0' + n%10)}, b...)
 	}
 	return string(b)
+}
+
+// TestPolicyLookupModel compares the table with a linear scan over random
+// policies: the longest Remote containing the destination, then under it
+// the longest Local containing the source.
+func TestPolicyLookupModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	rand4 := func() netip.Addr {
+		// A small address space so that prefixes overlap often.
+		return netip.AddrFrom4([4]byte{198, 18, byte(rng.IntN(4)), byte(rng.IntN(8))})
+	}
+	rand6 := func() netip.Addr {
+		return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(rng.IntN(4)), 15: byte(rng.IntN(8))})
+	}
+	for round := 0; round < 200; round++ {
+		v6 := round%2 == 1
+		gen, max := rand4, 32
+		if v6 {
+			gen, max = rand6, 128
+		}
+		var all []Policy
+		seen := map[[2]netip.Prefix]bool{}
+		for i := 0; i < 1+rng.IntN(30); i++ {
+			l := netip.PrefixFrom(gen(), max-rng.IntN(6)).Masked()
+			r := netip.PrefixFrom(gen(), max-rng.IntN(6)).Masked()
+			if rng.IntN(5) == 0 {
+				l = netip.PrefixFrom(gen(), 0).Masked()
+			}
+			if seen[[2]netip.Prefix{l, r}] {
+				continue
+			}
+			seen[[2]netip.Prefix{l, r}] = true
+			all = append(all, Policy{Local: l, Remote: r, Action: Action(1 + rng.IntN(4))})
+		}
+		tab := buildPolicyTable(all)
+		for q := 0; q < 50; q++ {
+			src, dst := gen(), gen()
+			var want *Policy
+			for i := range all {
+				p := &all[i]
+				if !p.Remote.Contains(dst) || !p.Local.Contains(src) {
+					continue
+				}
+				if want == nil || p.Remote.Bits() > want.Remote.Bits() ||
+					p.Remote.Bits() == want.Remote.Bits() && p.Local.Bits() > want.Local.Bits() {
+					want = p
+				}
+			}
+			got := tab.lookup(src, dst)
+			if (got == nil) != (want == nil) || got != nil && (got.Local != want.Local || got.Remote != want.Remote) {
+				t.Fatalf("round %d: %v -> %v: got %+v, want %+v", round, src, dst, got, want)
+			}
+		}
+	}
 }
