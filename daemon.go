@@ -154,6 +154,9 @@ func (d *daemon) setup() error {
 	d.mu.Lock()
 	d.nl, d.dev, d.mtu, d.started = nl, dev, mtu, time.Now()
 	d.mu.Unlock()
+	if err := nl.NoLinkLocal(dev.Index()); err != nil {
+		d.log.Warn("IPv6 link-local address left on", "interface", dev.Name(), "err", err)
+	}
 	if err := dev.SetMTU(nl, mtu); err != nil {
 		return err
 	}

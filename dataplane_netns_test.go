@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -68,7 +69,7 @@ func dpKey(seed byte, n int) string {
 }
 
 type dpGateway struct {
-	ns, dir, ctl string
+	ns, dir, ctl, cfg string
 	cmd          *exec.Cmd
 	log          *os.File
 }
@@ -133,6 +134,7 @@ func dpStart(t *testing.T, bin, ns, conf string) *dpGateway {
 	dir := t.TempDir()
 	g := &dpGateway{ns: ns, dir: dir, ctl: filepath.Join(dir, "ctl.sock")}
 	cfg := filepath.Join(dir, "swanling.toml")
+	g.cfg = cfg
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -208,6 +210,56 @@ func dpPing(t *testing.T, ns, src, dst string) {
 		}
 	}
 	t.Fatalf("ping %s -> %s in %s: %v\n%s", src, dst, ns, err, out)
+}
+
+// dpReload writes new configurations, sends SIGHUP to both gateways, waits
+// until their status shows the new SAs and pings again both ways.
+func dpReload(t *testing.T, bin, listen string, sas []dpManualSA, ga, gb *dpGateway) {
+	t.Helper()
+	before, err := ga.status(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range []*dpGateway{ga, gb} {
+		conf := listen
+		for _, sa := range sas {
+			conf += sa.toml(i == 0)
+		}
+		if err := os.WriteFile(g.cfg, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		g.cmd.Process.Signal(syscall.SIGHUP)
+	}
+	want := map[string]string{}
+	for _, sa := range sas {
+		want[sa.name] = fmt.Sprintf("%08x", sa.spiAB) // A's outbound SPI
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := ga.status(bin)
+		ok := err == nil && len(st.Child) == len(sas)
+		for _, c := range st.Child {
+			ok = ok && want[c.Tunnel] == c.SPIOut
+		}
+		if ok {
+			// The unchanged SA kept its counters: it was not replaced.
+			for _, c := range st.Child {
+				for _, b := range before.Child {
+					if c.Tunnel == b.Tunnel && c.SPIOut == b.SPIOut && c.PacketsOut < b.PacketsOut {
+						t.Errorf("SA %s was reinstalled by a reload that did not change it", c.Tunnel)
+					}
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("reload not applied: %+v", st.Child)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	dpPing(t, ga.ns, dpInnerA4, dpInnerB4)
+	dpPing(t, gb.ns, dpInnerB4, dpInnerA4)
+	dpPing(t, ga.ns, dpInnerA6, dpInnerB6)
 }
 
 // dpDump logs the status of the gateways when a check failed.
@@ -288,6 +340,7 @@ func TestDataplaneNetns(t *testing.T) {
 		// what to check besides pings
 		iperf    [2]string // B's and A's inner address
 		oversize bool
+		reload   []dpManualSA // SAs to reload with (SIGHUP), checked with pings
 	}{
 		{
 			// Same family inside and out, raw ESP (IP protocol 50):
@@ -300,6 +353,11 @@ func TestDataplaneNetns(t *testing.T) {
 				{"v6", dpOuterB6, dpOuterA6, 0, "chacha20poly1305", dpKey(3, 36), dpKey(4, 36), 0x1002, 0x2002, dpInnerA6 + "/128", dpInnerB6 + "/128"},
 			},
 			iperf: [2]string{dpInnerB4, dpInnerA4},
+			// Reload: v4 changes suite, keys and SPIs; v6 stays as is.
+			reload: []dpManualSA{
+				{"v4", dpOuterB4, dpOuterA4, 0, "chacha20poly1305", dpKey(9, 36), dpKey(10, 36), 0x1005, 0x2005, dpInnerA4 + "/32", dpInnerB4 + "/32"},
+				{"v6", dpOuterB6, dpOuterA6, 0, "chacha20poly1305", dpKey(3, 36), dpKey(4, 36), 0x1002, 0x2002, dpInnerA6 + "/128", dpInnerB6 + "/128"},
+			},
 		},
 		{
 			// Crossed, ESP in UDP (RFC 3948): IPv4 inside IPv6 with
@@ -360,6 +418,10 @@ func TestDataplaneNetns(t *testing.T) {
 				}
 				t.Logf("%s: TUN offload %v, super-packets cut %d, coalesced %d; UDP GSO sends %d; drops %v", g.ns,
 					st.Dataplane.TUNOffload, st.Dataplane.TUNSegmented, st.Dataplane.TUNCoalesced, st.Dataplane.UDPGSOSends, st.Dataplane.Drops)
+			}
+
+			if l.reload != nil {
+				dpReload(t, bin, l.listen, l.reload, ga, gb)
 			}
 
 			// Shutdown removes the policy rule and the device.

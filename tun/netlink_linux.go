@@ -68,6 +68,28 @@ func (n *Netlink) SetLink(index, mtu int, up bool) error {
 	return nil
 }
 
+// NoLinkLocal turns off IPv6 address generation on interface index
+// (IFLA_INET6_ADDR_GEN_MODE none), before it comes up: a tunnel has no
+// neighbours, so a link-local address would only send router solicitations
+// and MLD reports into the tunnel, where no policy matches them.
+func (n *Netlink) NoLinkLocal(index int) error {
+	body := make([]byte, unix.SizeofIfInfomsg)
+	body[0] = unix.AF_UNSPEC
+	binary.NativeEndian.PutUint32(body[4:], uint32(index))
+	ae := netlink.NewAttributeEncoder()
+	ae.Nested(unix.IFLA_AF_SPEC, func(nae *netlink.AttributeEncoder) error {
+		nae.Nested(unix.AF_INET6, func(v6 *netlink.AttributeEncoder) error {
+			v6.Uint8(unix.IFLA_INET6_ADDR_GEN_MODE, 1) // IN6_ADDR_GEN_MODE_NONE
+			return nil
+		})
+		return nil
+	})
+	if err := n.do(unix.RTM_NEWLINK, 0, body, ae); err != nil {
+		return errors.New("tun: address generation mode: " + err.Error())
+	}
+	return nil
+}
+
 func addrMsg(index int, p netip.Prefix) ([]byte, *netlink.AttributeEncoder) {
 	a := p.Addr().Unmap()
 	body := make([]byte, unix.SizeofIfAddrmsg)

@@ -101,6 +101,9 @@ func TestDeviceRoutesAndRule(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer d.Close()
+		if err := nl.NoLinkLocal(d.Index()); err != nil {
+			t.Fatal(err)
+		}
 		if err := d.SetMTU(nl, 1400); err != nil {
 			t.Fatal(err)
 		}
@@ -109,6 +112,13 @@ func TestDeviceRoutesAndRule(t *testing.T) {
 		}
 		if _, mtu, _ := ifInfo(d.Name()); mtu != 1400 {
 			t.Fatalf("kernel MTU = %d", mtu)
+		}
+		ifi, err := net.InterfaceByName(d.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if addrs, _ := ifi.Addrs(); len(addrs) != 0 {
+			t.Fatalf("addresses before any were added (link-local?): %v", addrs)
 		}
 		src4 := netip.MustParseAddr("198.51.100.1")
 		src6 := netip.MustParseAddr("2001:db8:1::1")
