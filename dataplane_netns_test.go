@@ -70,8 +70,8 @@ func dpKey(seed byte, n int) string {
 
 type dpGateway struct {
 	ns, dir, ctl, cfg string
-	cmd          *exec.Cmd
-	log          *os.File
+	cmd               *exec.Cmd
+	log               *os.File
 }
 
 func dpRun(t *testing.T, args ...string) string {
