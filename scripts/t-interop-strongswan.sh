@@ -25,7 +25,7 @@
 # tests a prebuilt binary; KEEP=1 keeps the work directory (logs).
 #
 # Needs root, strongswan-charon, strongswan-swanctl, libcharon-extra-plugins,
-# libstrongswan-standard-plugins, iperf3, openssl and Go. Prints
+# libstrongswan-standard-plugins, iperf3 and Go. Prints
 # "N passed, N failed" last; exits non-zero when a cell failed.
 # Namespaces and processes are removed on any exit.
 set -uo pipefail
@@ -38,7 +38,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 0
 fi
 CHARON=/usr/lib/ipsec/charon
-for tool in "$CHARON" swanctl iperf3 openssl ip unshare go; do
+for tool in "$CHARON" swanctl iperf3 ip unshare go; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "t-interop-strongswan: $tool missing (scripts/install-deps.sh installs it)" >&2
 		echo "0 passed, 1 failed"
@@ -112,10 +112,15 @@ elif ! go build -o "$WORK/swanling" . 2>"$WORK/build.log"; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-keypair() { # name: $WORK/name.key (PKCS#8 PEM), .pub (PEM), .b64 (SPKI base64)
-	openssl genpkey -algorithm ed25519 -out "$WORK/$1.key" 2>/dev/null
-	openssl pkey -in "$WORK/$1.key" -pubout -out "$WORK/$1.pub" 2>/dev/null
-	openssl pkey -in "$WORK/$1.key" -pubout -outform DER 2>/dev/null | base64 -w0 >"$WORK/$1.b64"
+keypair() { # name: $WORK/name.key (PKCS#8 PEM), .pub (PEM SPKI), .b64 (SPKI base64)
+	"$WORK/swanling" genkey -t ed25519 -o "$WORK/$1.key" >"$WORK/$1.genkey" || return 1
+	sed -n 's/^peer_pubkey = "\(.*\)"$/\1/p' "$WORK/$1.genkey" >"$WORK/$1.b64"
+	{
+		echo "-----BEGIN PUBLIC KEY-----"
+		fold -w 64 "$WORK/$1.b64"
+		echo
+		echo "-----END PUBLIC KEY-----"
+	} | grep -v '^$' >"$WORK/$1.pub"
 }
 for k in sw swb ss ssa; do keypair $k; done
 
@@ -378,17 +383,18 @@ if [ -z "${CELL:-}" ] && { [ "${SWSW:-1}" = 1 ] || [ "${REF:-1}" = 1 ]; }; then
 	pair "$NS_A" "$NS_B" || exit 1
 fi
 
-# run_swsw AUTH AEAD DH DELETER(a|b)
+# run_swsw AUTH AEAD DH DELETER(a|b) [START]: START "trap" brings the
+# tunnel up by traffic (the data plane's acquire) instead of at start.
 run_swsw() {
-	local auth=$1 aead=$2 dh=$3 deleter=$4
-	local name="swanling-swanling $auth $aead $dh"
+	local auth=$1 aead=$2 dh=$3 deleter=$4 startmode=${5:-start}
+	local name="swanling-swanling $auth $aead $dh $startmode"
 	local dir=$WORK/cell$cell_no ike="$aead-prfsha256-$dh"
 	cell_no=$((cell_no + 1))
 	mkdir -p "$dir/a" "$dir/b"
 	why=""
 	mbit="-"
 	local ok=1
-	sw_conf "$dir/a/swanling.toml" a "$auth" "$ike" "$aead" start sw swb
+	sw_conf "$dir/a/swanling.toml" a "$auth" "$ike" "$aead" "$startmode" sw swb
 	sw_conf "$dir/b/swanling.toml" b "$auth" "$ike" "$aead" none swb sw
 	local pa pb
 	pb=$(start_swanling "$NS_B" "$dir/b")
@@ -396,6 +402,18 @@ run_swsw() {
 	waitfor 5 test -S "$dir/b/control.sock" || { ok=0; why="responder did not start"; }
 	pa=$(start_swanling "$NS_A" "$dir/a")
 	PIDS+=("$pa")
+	if [ $ok = 1 ] && [ "$startmode" = trap ]; then
+		waitfor 5 test -S "$dir/a/control.sock" || { ok=0; why="initiator did not start"; }
+		# Nothing happens until a packet hits the trap policy; it is held
+		# and sent once the tunnel is up.
+		sleep 1
+		if sw_child_up "$NS_A" "$dir/a"; then
+			ok=0 why="trap tunnel came up without traffic"
+		else
+			ip netns exec "$NS_A" ping -c 1 -W 5 -I 198.51.100.1 203.0.113.1 >"$dir/ping-trap.log" 2>&1 ||
+				{ ok=0; why="the packet that triggered the tunnel was lost"; }
+		fi
+	fi
 	[ $ok = 1 ] && { waitfor 15 sw_child_up "$NS_A" "$dir/a" || { ok=0; why="initiator has no Child SA"; }; }
 	[ $ok = 1 ] && { waitfor 5 sw_child_up "$NS_B" "$dir/b" || { ok=0; why="responder has no Child SA"; }; }
 	[ $ok = 1 ] && { traffic "$NS_A" "$NS_B" "$dir" || ok=0; }
@@ -417,6 +435,7 @@ if [ -z "${CELL:-}" ] && [ "${SWSW:-1}" = 1 ]; then
 	run_swsw psk aes256gcm16 x25519 a
 	run_swsw pubkey chacha20poly1305 ecp256 b
 	run_swsw null aes128gcm16 modp2048 a
+	run_swsw psk chacha20poly1305 x25519 b trap
 fi
 
 # ---- reference: strongSwan against strongSwan ----
