@@ -53,8 +53,9 @@ type Transport interface {
 	// pkts[i].Buf[pkts[i].Off:] (Off is preset by the loop to SealOffset, so
 	// that the inner packet ends up at Headroom after decryption without a
 	// copy; the transport may move it, at the cost of a copy) and sets Len
-	// and Peer. It blocks until at least one arrives. The loop calls Recv
-	// from one goroutine per transport.
+	// and Peer. It may reorder the Packet values within pkts (the loop
+	// uses each Packet's own Buf). It blocks until at least one arrives. The
+	// loop calls Recv from one goroutine per transport.
 	Recv(pkts []Packet) (n int, err error)
 	// Send sends pkts[i].Buf[Off:Off+Len] to pkts[i].Peer and returns the
 	// number sent. The loop serialises its Send calls (never concurrent).
