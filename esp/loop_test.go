@@ -136,6 +136,7 @@ func TestLoopEndToEnd(t *testing.T) {
 		for _, esn := range []bool{false, true} {
 			t.Run(s.String(), func(t *testing.T) {
 				a, b := startPair(t, Config{Workers: 2}, manualA(s, esn), true)
+				a.tr.swapBufs, b.tr.swapBufs = esn, esn
 				var tap tapLog
 				a.tr.tap = tap.add
 

@@ -147,6 +147,9 @@ type memTransport struct {
 	batch  int
 	closed chan struct{}
 	once   sync.Once
+	// swapBufs makes Recv fill the buffers of the last Packets and move
+	// them to the front, as a transport that reorders pkts may.
+	swapBufs bool
 	// tap, if set, sees every packet sent (tests copy what they need).
 	tap func(p []byte, to netip.AddrPort)
 }
@@ -179,6 +182,9 @@ func (t *memTransport) Recv(pkts []Packet) (int, error) {
 	}
 	n := 0
 	for {
+		if j := len(pkts) - 1 - n; t.swapBufs && j > n {
+			pkts[n], pkts[j] = pkts[j], pkts[n]
+		}
 		p := &pkts[n]
 		p.Len = copy(p.Buf[p.Off:], s.b[:s.n])
 		p.Peer = s.peer
