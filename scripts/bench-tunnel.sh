@@ -132,8 +132,7 @@ start_veth() {
 start_wireguard() {
 	local wg=$WORK/bin/wireguard d=$WORK/wg
 	mkdir -p "$d"
-	wg genkey >"$d/ka"
-	wg genkey >"$d/kb"
+	(umask 077 && wg genkey >"$d/ka" && wg genkey >"$d/kb")
 	wg pubkey <"$d/ka" >"$d/pa"
 	wg pubkey <"$d/kb" >"$d/pb"
 	# Distinct names: the UAPI sockets live in /var/run/wireguard, which
@@ -251,9 +250,9 @@ start_strongswan() {
 		[ -S "$da/charon.vici" ] && [ -S "$db/charon.vici" ] && break
 		sleep 0.1
 	done
-	swanctl_in $PIDB "$db" --load-all >/dev/null || log "strongswan: load B failed"
-	swanctl_in $PIDA "$da" --load-all >/dev/null || log "strongswan: load A failed"
-	swanctl_in $PIDA "$da" --initiate --child bench >/dev/null || log "strongswan: initiate failed"
+	swanctl_in $PIDB "$db" --load-all >/dev/null 2>&1 || log "strongswan: load B failed"
+	swanctl_in $PIDA "$da" --load-all >/dev/null 2>&1 || log "strongswan: load A failed"
+	swanctl_in $PIDA "$da" --initiate --child bench >/dev/null 2>&1 || log "strongswan: initiate failed"
 	SRC=198.51.100.1
 	DST=203.0.113.1
 	wait_ping
