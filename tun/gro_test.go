@@ -74,7 +74,9 @@ func TestGROBreaks(t *testing.T) {
 	}{
 		{"all", func(b [][]byte) {}, 6},
 		{"gap in sequence", func(b [][]byte) { b[3] = b[4] }, 3},
-		{"bad checksum", func(b [][]byte) { b[2][32+60] ^= 1 }, 2},
+		{"payload changed (checksums are the ICV's job)", func(b [][]byte) { b[2][32+60] ^= 1 }, 6},
+		{"SYN", func(b [][]byte) { b[2][32+33] |= 0x02 }, 2},
+		{"IPv4 fragment", func(b [][]byte) { b[3][32+6] |= 0x20; fixLen(b[3][32:]) }, 3},
 		{"other port", func(b [][]byte) {
 			b[4][32+20] ^= 1
 			// keep its checksum right: the change must be caught as a flow change

@@ -60,30 +60,41 @@ var (
 	errNoRoom  = errors.New("tun: packet larger than the buffer")
 )
 
-// checksum adds b to the ones' complement sum (RFC 1071), eight octets at a
-// time with the carries folded back in.
+// checksum adds b, as 16-bit big-endian words, to the ones' complement sum
+// initial (RFC 1071). The sum does not depend on byte order (RFC 1071,
+// Section 2 (B)), so the words are added little-endian, 32 bits at a time
+// into two 64-bit accumulators that cannot overflow for any packet, and the
+// folded result is swapped back.
 func checksum(b []byte, initial uint64) uint64 {
-	sum, carry := initial, uint64(0)
+	var s0, s1 uint64
+	for len(b) >= 32 {
+		x0 := binary.LittleEndian.Uint64(b)
+		x1 := binary.LittleEndian.Uint64(b[8:])
+		x2 := binary.LittleEndian.Uint64(b[16:])
+		x3 := binary.LittleEndian.Uint64(b[24:])
+		s0 += x0&0xffffffff + x1&0xffffffff + x2&0xffffffff + x3&0xffffffff
+		s1 += x0>>32 + x1>>32 + x2>>32 + x3>>32
+		b = b[32:]
+	}
 	for len(b) >= 8 {
-		sum, carry = bits.Add64(sum, binary.BigEndian.Uint64(b), carry)
+		x := binary.LittleEndian.Uint64(b)
+		s0 += x & 0xffffffff
+		s1 += x >> 32
 		b = b[8:]
 	}
-	sum += carry
 	if len(b) >= 4 {
-		sum, carry = bits.Add64(sum, uint64(binary.BigEndian.Uint32(b)), 0)
-		sum += carry
+		s0 += uint64(binary.LittleEndian.Uint32(b))
 		b = b[4:]
 	}
 	if len(b) >= 2 {
-		sum, carry = bits.Add64(sum, uint64(binary.BigEndian.Uint16(b)), 0)
-		sum += carry
+		s1 += uint64(binary.LittleEndian.Uint16(b))
 		b = b[2:]
 	}
 	if len(b) == 1 {
-		sum, carry = bits.Add64(sum, uint64(b[0])<<8, 0)
-		sum += carry
+		s0 += uint64(b[0]) // the low octet of a little-endian word
 	}
-	return sum
+	le := fold(s0 + s1)
+	return initial + uint64(bits.ReverseBytes16(le))
 }
 
 // fold reduces a 64-bit ones' complement sum to 16 bits.

@@ -272,3 +272,49 @@ func FuzzSegment(f *testing.F) {
 		}
 	})
 }
+
+// refChecksum is RFC 1071 done the slow, obvious way.
+func refChecksum(b []byte) uint16 {
+	var s uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		s += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		s += uint32(b[len(b)-1]) << 8
+	}
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	return uint16(s)
+}
+
+func TestChecksum(t *testing.T) {
+	b := make([]byte, 70000)
+	for i := range b {
+		b[i] = byte(i*131 + i>>8)
+	}
+	for n := 0; n < 200; n++ {
+		for _, off := range []int{0, 1, 3} {
+			if got, want := fold(checksum(b[off:off+n], 0)), refChecksum(b[off:off+n]); got != want && !(got == 0xffff && want == 0) && !(got == 0 && want == 0xffff) {
+				t.Fatalf("length %d offset %d: %#x, want %#x", n, off, got, want)
+			}
+		}
+	}
+	for _, n := range []int{1500, 65535, 70000} {
+		if got, want := fold(checksum(b[:n], 0x1234)), refChecksum(append([]byte{0x12, 0x34}, b[:n]...)); got != want {
+			t.Fatalf("length %d with initial sum: %#x, want %#x", n, got, want)
+		}
+	}
+	ff := bytes.Repeat([]byte{0xff}, 65536)
+	if got := fold(checksum(ff, 0)); got != 0xffff {
+		t.Fatalf("all ones: %#x", got)
+	}
+}
+
+func BenchmarkChecksum1400(b *testing.B) {
+	buf := make([]byte, 1400)
+	b.SetBytes(1400)
+	for i := 0; i < b.N; i++ {
+		checksum(buf, 0)
+	}
+}
