@@ -57,8 +57,8 @@ trap 'exit 130' INT TERM
 log() { echo "bench: $*" >&2; }
 
 # ---- build ----
-log "building swanling"
-go build -o "$WORK/swanling" . || exit 1
+log "building swanling (as the Makefile does: static, stripped)"
+CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$WORK/swanling" . || exit 1
 if [[ " $SYSTEMS " == *" wireguard-go "* ]]; then
 	log "building wireguard-go $WG_VERSION"
 	# Outside our module: a clean GOFLAGS and the module cache only.
@@ -353,7 +353,7 @@ FILENAME ~ /runs$/ { g[$1, $2] = g[$1, $2] " " $3; ca[$1, $2] = ca[$1, $2] " " $
 { hwm[$1] = hwm[$1] " " $2; i0[$1] = i0[$1] " " $3; i1[$1] = i1[$1] " " $4; sb[$1] = sb[$1] " " $5 }
 END {
 	printf "\nswanling tunnel benchmark: iperf3 TCP, %d s per run, medians of %d rounds, kernel %s, %d CPUs\n", dur, rounds, kernel, cpus
-	printf "Go daemons: GOGC=%s GOMEMLIMIT=%s\n\n", gogc, gml
+	printf "Go daemons: GOGC=%s GOMEMLIMIT=%s; swanling built CGO_ENABLED=0 -ldflags \"-s -w\", wireguard-go with go install defaults\n\n", gogc, gml
 	printf "%-16s %3s %8s %7s %7s %6s %6s %9s %9s %9s %9s\n", "system", "P", "Gbit/s", "x veth", "x wg-go", "CPU A", "CPU B", "peak RSS", "idle RSS", "idle aft", "sock buf"
 	printf "%-16s %3s %8s %7s %7s %6s %6s %9s %9s %9s %9s\n", "", "", "", "", "", "%", "%", "MiB", "MiB", "MiB", "MiB"
 	n = split(systems, s, " ")
