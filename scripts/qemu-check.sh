@@ -3,7 +3,8 @@
 # big-endian CPUs, under qemu-user-static.
 #
 #   scripts/qemu-check.sh [binaries]      run build/swanling-* for mips, mipsle,
-#                                         arm v5/v7, arm64: version -v and check-config
+#                                         arm v5/v7, arm64: version -v, check-config
+#                                         (TOML and UCI examples) and genkey
 #   scripts/qemu-check.sh unit ARCH       go test the packages in $QEMU_TEST_PKGS for
 #                                         ARCH = mips (32-bit big-endian, softfloat)
 #                                         or arm (32-bit, GOARM=5)
@@ -25,6 +26,8 @@ export GOTOOLCHAIN=local CGO_ENABLED=0
 
 OUT=${OUT:-build}
 EXAMPLE=${EXAMPLE:-examples/swanling.toml}
+# Also checked when present: the same settings in UCI form.
+EXAMPLE_UCI=${EXAMPLE_UCI:-examples/swanling.uci}
 # Packages whose unit tests run under qemu; missing ones are skipped.
 QEMU_TEST_PKGS=${QEMU_TEST_PKGS:-"./config/... ./esp/... ./ike/... ./dnsoe/... ./hw/..."}
 
@@ -68,6 +71,19 @@ binaries() {
 			echo "qemu-check: $n: check-config failed" >&2
 			fail=1
 		fi
+		if [ -f "$EXAMPLE_UCI" ] && ! "$q" "$bin" check-config -c "$EXAMPLE_UCI"; then
+			echo "qemu-check: $n: check-config (UCI) failed" >&2
+			fail=1
+		fi
+		# Key generation and the DNS forms on this byte order and word size.
+		local kd out
+		kd=$(mktemp -d)
+		out=$("$q" "$bin" genkey -t ecdsa-p256 -o "$kd/key.pem" -gw 192.0.2.1) || out=
+		if ! grep -q '^IN IPSECKEY ( 10 1 3 192.0.2.1 ' <<<"$out"; then
+			echo "qemu-check: $n: genkey failed" >&2
+			fail=1
+		fi
+		rm -rf "$kd"
 	done
 	if [ $fail -ne 0 ]; then
 		exit 1
