@@ -231,6 +231,13 @@ func (c *cli) cmdRun(args []string) int {
 	defer closeLog()
 	applyLimits(cfg, logger)
 
+	// Catch signals before the daemon touches the system: a SIGTERM during
+	// setup then becomes a clean shutdown right after it, not a kill that
+	// leaves a TUN device and routes behind.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
 	d, err := newDaemon(cfg, logger)
 	if err != nil {
 		logger.Error("start failed", "err", err)
@@ -245,10 +252,6 @@ func (c *cli) cmdRun(args []string) int {
 		}
 		defer ctl.Close()
 	}
-
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 
 	r := &runner{
 		d:     d,
