@@ -180,7 +180,9 @@ func (e *Engine) RekeyChild(spiIn uint32) error {
 		for _, sa := range e.sas {
 			for _, x := range sa.children {
 				if x == c && sa.state == stEstablished {
-					e.startCreateChild(sa, c)
+					// Both directions may report their soft limit: one
+					// rekey at a time (rekeyChild checks).
+					e.rekeyChild(sa, c)
 					errc <- nil
 					return
 				}

@@ -355,7 +355,13 @@ func (e *Engine) HandleDatagram(b []byte, local, remote netip.AddrPort) {
 // Initiate starts the named tunnel if it has no IKE SA yet.
 func (e *Engine) Initiate(name string) error {
 	errc := make(chan error, 1)
-	if err := e.enqueue(func(e *Engine) { errc <- e.initiate(name) }); err != nil {
+	if err := e.enqueue(func(e *Engine) {
+		if e.saForPeer(name) != nil {
+			errc <- nil
+			return
+		}
+		errc <- e.initiate(name)
+	}); err != nil {
 		return err
 	}
 	return <-errc
