@@ -299,6 +299,7 @@ run_cell() {
 		swctl "$SSDIR" --initiate --child net --timeout 15 >"$dir/initiate.log" 2>&1 || { ok=0; why="swanctl --initiate failed"; }
 	fi
 	[ $ok = 1 ] && { waitfor 15 sw_child_up "$NS_SW" "$dir" || { ok=0; why="swanling has no Child SA"; }; }
+	[ $ok = 1 ] && { sw_status "$NS_SW" "$dir" | grep -q '"state": "established"' || { ok=0; why="swanling status shows no IKE SA"; }; }
 	[ $ok = 1 ] && { waitfor 5 ss_child_up "$SSDIR" || { ok=0; why="strongSwan has no Child SA"; }; }
 	[ $ok = 1 ] && { traffic "$NS_SW" "$NS_SS" "$dir" || ok=0; }
 	if [ $ok = 1 ] && [ "${REKEY_SECS:-0}" -gt 0 ]; then
