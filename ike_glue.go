@@ -49,6 +49,7 @@ type espPlane interface {
 	RemoveSA(spi uint32, dir esp.Direction) error
 	SetPolicy(p esp.Policy) error
 	RemovePolicy(local, remote netip.Prefix) bool
+	ReplaceOutbound(old, new *esp.SA) error
 }
 
 // tunnelRoutes adds the routes that send a tunnel's remote selectors into
@@ -358,17 +359,14 @@ func (g *ikeGlue) InstallChild(c ike.ChildSA) error {
 	if !c.Encap {
 		peer = netip.AddrPortFrom(peer.Addr(), 0) // raw ESP
 	}
+	life := esp.Lifetime{SoftBytes: c.Lifetime.SoftBytes, HardBytes: c.Lifetime.HardBytes,
+		SoftPackets: c.Lifetime.SoftPkts, HardPackets: c.Lifetime.HardPkts}
 	g.mu.Lock()
 	old := g.children[c.SPIIn]
 	g.mu.Unlock()
 	if old != nil {
-		// An address update (NAT rebinding): the data plane keeps its
-		// sequence numbers only if the SA stays; log and keep it.
-		g.log.Info("peer moved; Child SA keeps its old outer address until rekey", "spi_in", c.SPIIn, "peer", peer)
-		return nil
+		return g.movePeer(old, c, suite, peer, life)
 	}
-	life := esp.Lifetime{SoftBytes: c.Lifetime.SoftBytes, HardBytes: c.Lifetime.HardBytes,
-		SoftPackets: c.Lifetime.SoftPkts, HardPackets: c.Lifetime.HardPkts}
 	in, err := esp.NewSA(esp.SAConfig{SPI: c.SPIIn, Dir: esp.Inbound, Suite: suite, Key: c.KeyIn, ESN: c.ESN,
 		Peer: peer, Local: c.LocalTS, Remote: c.RemoteTS, Life: life})
 	if err != nil {
@@ -397,6 +395,39 @@ func (g *ikeGlue) InstallChild(c ike.ChildSA) error {
 	}
 	return nil
 }
+
+// movePeer sends an installed Child SA's outbound packets to the peer's
+// new address (RFC 7296, Section 2.23: after authenticated traffic from
+// there). The outbound SA is rebuilt with the same keys; its sequence
+// number jumps ahead of the old one's so that no sequence number, and no
+// AEAD nonce, is used twice while packets are still being sealed by the
+// old SA during the swap.
+func (g *ikeGlue) movePeer(old *gluedChild, c ike.ChildSA, suite esp.Suite, peer netip.AddrPort, life esp.Lifetime) error {
+	if old.out.Peer() == peer {
+		return nil
+	}
+	out, err := esp.NewSA(esp.SAConfig{SPI: c.SPIOut, Dir: esp.Outbound, Suite: suite, Key: c.KeyOut, ESN: c.ESN,
+		Peer: peer, Local: c.LocalTS, Remote: c.RemoteTS, Life: life})
+	if err != nil {
+		return err
+	}
+	out.SetSeq(old.out.Status().Seq + seqSkip)
+	if old.active {
+		if err := g.plane.ReplaceOutbound(old.out, out); err != nil {
+			return err
+		}
+	}
+	g.mu.Lock()
+	old.out = out
+	old.c = c
+	g.mu.Unlock()
+	g.log.Info("Child SA follows the peer", "spi_out", fmt.Sprintf("%08x", c.SPIOut), "peer", peer)
+	return nil
+}
+
+// seqSkip is how far a rebuilt outbound SA's sequence number jumps: more
+// packets than can be sealed during the swap.
+const seqSkip = 1 << 20
 
 // pointPolicies makes the tunnel's policy for each selector pair of gc
 // protect with gc's outbound SA.

@@ -41,6 +41,16 @@ func (f *fakePlane) RemovePolicy(l, r netip.Prefix) bool {
 	return ok
 }
 
+func (f *fakePlane) ReplaceOutbound(old, new *esp.SA) error {
+	for k, p := range f.policies {
+		if p.SA == old {
+			p.SA = new
+			f.policies[k] = p
+		}
+	}
+	return nil
+}
+
 func (f *fakePlane) outSPI(t *testing.T) uint32 {
 	t.Helper()
 	if len(f.policies) != 1 {
@@ -87,6 +97,18 @@ func TestGlueMakeBeforeBreak(t *testing.T) {
 	g.RemoveChild(child(0x1001, 0x2001, 0, true))
 	if f.outSPI(t) != 0x2002 || f.in[0x1001] != nil {
 		t.Fatal("outbound not moved to the new SA")
+	}
+	// The peer moves (NAT rebinding): the outbound SA follows, its
+	// sequence number ahead of the old one's.
+	moved := child(0x1002, 0x2002, 0x1001, false)
+	moved.Peer = netip.MustParseAddrPort("192.0.2.99:34567")
+	if err := g.InstallChild(moved); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range f.policies {
+		if p.SA.Peer() != moved.Peer || p.SA.Status().Seq < seqSkip {
+			t.Fatalf("outbound SA did not follow the peer: %v seq %d", p.SA.Peer(), p.SA.Status().Seq)
+		}
 	}
 	// We rekey: outbound moves at once.
 	if err := g.InstallChild(child(0x1003, 0x2003, 0x1002, true)); err != nil {
