@@ -297,6 +297,7 @@ func (g *ikeGlue) Run(ctx context.Context) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- g.eng.Run(ctx) }()
+	go g.watchLocal(ctx)
 	for _, t := range g.cfg.Tunnels {
 		if t.Start == startStart {
 			go func(name string) {
@@ -307,6 +308,41 @@ func (g *ikeGlue) Run(ctx context.Context) error {
 		}
 	}
 	return <-done
+}
+
+// localCheck is how often the glue asks routing for each tunnel's source
+// address, to notice a new WAN address (DHCP, PPPoE reconnect).
+const localCheck = 5 * time.Second
+
+// watchLocal re-establishes tunnels whose outer source address changed;
+// tunnels with a configured [local] address keep it.
+func (g *ikeGlue) watchLocal(ctx context.Context) {
+	if len(g.cfg.Local.Address) > 0 {
+		return
+	}
+	last := map[string]netip.Addr{}
+	for _, p := range g.peers {
+		last[p.Name] = p.Local
+	}
+	t := time.NewTicker(localCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, p := range g.peers {
+			if !p.Remote.IsValid() {
+				continue
+			}
+			a := localAddrFor(g.cfg, p.Remote)
+			if a.IsValid() && a != last[p.Name] {
+				last[p.Name] = a
+				g.eng.SetLocalAddress(p.Name, a)
+			}
+		}
+	}
 }
 
 func (g *ikeGlue) setPolicies(t *config.Tunnel, a esp.Action, out *esp.SA) [][2]netip.Prefix {

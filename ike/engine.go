@@ -479,3 +479,33 @@ func (e *Engine) saForPeer(name string) *ikeSA {
 	}
 	return nil
 }
+
+// SetLocalAddress tells the engine that the tunnel's own outer address is
+// now a (the WAN address changed). IKE SAs bound to the old address cannot
+// work any more: they are dropped and the tunnel is set up again from the
+// new address (issue 4, peer lifecycle).
+func (e *Engine) SetLocalAddress(name string, a netip.Addr) {
+	_ = e.enqueue(func(e *Engine) { e.setLocalAddress(name, a) })
+}
+
+func (e *Engine) setLocalAddress(name string, a netip.Addr) {
+	p := e.peers[name]
+	if p == nil || p.Local == a {
+		return
+	}
+	e.log.Info("local address changed", "tunnel", name, "from", p.Local, "to", a)
+	p.Local = a
+	var restart bool
+	for _, sa := range e.sas {
+		if sa.peer == p && sa.local.Addr() != a {
+			restart = restart || sa.state == stEstablished || sa.initiator
+			// The old path is gone: no Delete can reach the peer from it.
+			e.destroy(sa, "local address changed")
+		}
+	}
+	if restart && p.Remote.IsValid() && e.saForPeer(name) == nil {
+		if err := e.initiate(name); err != nil {
+			e.log.Warn("re-establishing from the new address", "tunnel", name, "err", err)
+		}
+	}
+}

@@ -263,3 +263,23 @@ func TestBadSyntaxAnswered(t *testing.T) {
 		t.Fatalf("response to unknown delete %+v", got)
 	}
 }
+
+func TestLocalAddressChange(t *testing.T) {
+	pa, pb := pskPeers("", "")
+	pb.Remote = netip.Addr{} // the responder takes the initiator from anywhere
+	nw := newNet(t, pa, pb, nil)
+	nw.up(t)
+	old := nw.a.e.saForPeer("ab")
+	moved := netip.MustParseAddr("192.0.2.77")
+	nw.a.e.setLocalAddress("ab", moved)
+	nw.deliver()
+	n := nw.a.e.saForPeer("ab")
+	if n == nil || n == old || n.state != stEstablished || n.local.Addr() != moved {
+		t.Fatalf("not re-established from %v", moved)
+	}
+	// The responder replaced the old SA (same identity, INITIAL_CONTACT).
+	if len(nw.b.e.sas) != 1 || nw.b.e.saForPeer("ba").remote.Addr() != moved {
+		t.Fatalf("responder has %d SAs", len(nw.b.e.sas))
+	}
+	checkUp(t, nw)
+}
