@@ -385,7 +385,7 @@ func newLogger(stderr io.Writer, level *slog.LevelVar, toSyslog bool) (*slog.Log
 	}
 	w, err := syslog.New(syslog.LOG_DAEMON|syslog.LOG_INFO, "swanling")
 	if err != nil {
-		return nil, nil, fmt.Errorf("swanling: syslog: %w", err)
+		return nil, nil, fmt.Errorf("swanling: syslog: %w (is a syslog daemon listening on /dev/log?)", err)
 	}
 	h := slog.NewTextHandler(&syslogWriter{w: w}, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime})
 	return slog.New(h), func() { w.Close() }, nil
