@@ -173,7 +173,7 @@ func queryControl(path, cmd string) (*controlResponse, error) {
 func (c *cli) cmdStatus(args []string) int {
 	fs := c.flags("status")
 	asJSON := fs.Bool("json", false, "print the daemon's status as JSON")
-	sock := fs.String("control", defaultControlSocket, "control socket path")
+	sock := fs.String("control", defaultControlSocket(), "control socket path")
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}

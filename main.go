@@ -38,8 +38,15 @@ var version = "dev"
 // the config (debug.SetMemoryLimit) is the hard backstop above it.
 const defaultGCPercent = 50
 
-// defaultControlSocket is where `run` listens and `status` asks.
-const defaultControlSocket = "/run/swanling/control.sock"
+// defaultControlSocket is where `run` listens and `status` asks. OpenWrt
+// has no /run (its /var/run is a tmpfs link); creating /run there would
+// write to flash.
+func defaultControlSocket() string {
+	if _, err := os.Stat("/etc/openwrt_release"); err == nil {
+		return "/var/run/swanling/control.sock"
+	}
+	return "/run/swanling/control.sock"
+}
 
 // command is one subcommand. run gets the arguments after the name and
 // returns the exit status.
@@ -211,7 +218,7 @@ func (c *cli) cmdRun(args []string) int {
 	fs := c.flags("run")
 	file := fs.String("c", "", "configuration file (TOML or UCI; default "+config.DefaultPath()+")")
 	useSyslog := fs.Bool("syslog", false, "log to syslog (daemon facility) instead of stderr")
-	sock := fs.String("control", defaultControlSocket, "control socket path (\"\" disables it)")
+	sock := fs.String("control", defaultControlSocket(), "control socket path (\"\" disables it)")
 	if code, ok := c.parse(fs, args); !ok {
 		return code
 	}
