@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -540,5 +541,40 @@ func TestSyslogLevels(t *testing.T) {
 	want := []string{"debug: msg=d k=1", "info: msg=i", "warning: msg=w", "err: msg=e err=boom"}
 	if !slices.Equal(f.got, want) {
 		t.Errorf("syslog got %q, want %q", f.got, want)
+	}
+}
+
+// applyLimits sets the config's memory limit and the default GOGC, and
+// leaves both alone when the environment chose them.
+func TestApplyLimits(t *testing.T) {
+	oldGC := debug.SetGCPercent(100)
+	oldLimit := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() {
+		debug.SetGCPercent(oldGC)
+		debug.SetMemoryLimit(oldLimit)
+	})
+	log := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
+	cfg := &config.Config{Limits: config.Limits{MemoryLimit: 48 << 20}}
+
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	applyLimits(cfg, log)
+	if got := debug.SetMemoryLimit(-1); got != 48<<20 {
+		t.Errorf("memory limit %d, want %d", got, 48<<20)
+	}
+	if got := debug.SetGCPercent(100); got != defaultGCPercent {
+		t.Errorf("GC percent %d, want %d", got, defaultGCPercent)
+	}
+
+	t.Setenv("GOGC", "200")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	debug.SetMemoryLimit(1 << 30)
+	cfg.Limits.MemoryLimit = 16 << 20
+	applyLimits(cfg, log)
+	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
+		t.Errorf("GOMEMLIMIT overridden: %d", got)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC overridden: %d", got)
 	}
 }
