@@ -88,12 +88,17 @@ func dpNsRun(ns string, args ...string) (string, error) {
 	return string(out), err
 }
 
-// buildSwanling builds the binary once per test run.
+// dpBuild builds the binary once per test run; SWANLING_TEST_RACE=1 builds
+// it with the race detector.
 func dpBuild(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "swanling")
 	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.Command(gobin, "build", "-o", bin, ".")
+	args := []string{"build", "-o", bin}
+	if os.Getenv("SWANLING_TEST_RACE") != "" {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command(gobin, append(args, ".")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -149,6 +154,9 @@ func dpStart(t *testing.T, bin, ns, conf string) *dpGateway {
 	}
 	t.Cleanup(func() {
 		g.stop(t)
+		if b, _ := os.ReadFile(g.log.Name()); strings.Contains(string(b), "DATA RACE") {
+			t.Errorf("race detector report from the gateway in %s", ns)
+		}
 		if t.Failed() {
 			b, _ := os.ReadFile(g.log.Name())
 			t.Logf("log of %s:\n%s", ns, b)
