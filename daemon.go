@@ -241,6 +241,9 @@ func (d *daemon) addManual(m config.ManualSA) error {
 	if err != nil {
 		return fmt.Errorf("swanling: manual SA %q: %w", m.Name, err)
 	}
+	if m.Local.IsValid() {
+		d.conn.SetSource(m.Peer, m.Local)
+	}
 	d.mu.Lock()
 	d.manual = append(d.manual, manualPair{cfg: m, in: in, out: out})
 	d.children = append(d.children, childRef{m.Name, m.SPIIn, m.SPIOut})
@@ -273,6 +276,9 @@ func (d *daemon) removeManual(name string) {
 	}
 	d.loop.RemoveSA(p.cfg.SPIIn, esp.Inbound)
 	d.loop.RemoveSA(p.cfg.SPIOut, esp.Outbound)
+	if p.cfg.Local.IsValid() {
+		d.conn.SetSource(p.cfg.Peer, netip.Addr{})
+	}
 	for _, dst := range p.cfg.RemoteTS {
 		d.unrouteTunnel(dst)
 	}
@@ -582,6 +588,8 @@ func (d *daemon) Status() Status {
 //   - d.ikeTransport(): send IKE messages from port 500 or 4500 (marker
 //     added) and SetIKEHandler to receive them (data, local, remote);
 //   - d.sendKeepalive(peer): NAT keepalives, on the engine's timer;
+//   - d.setESPSource(peer, local): ESP to peer leaves from local (the
+//     address IKE uses), on gateways with several addresses;
 //   - d.espLoop(): InstallSA, SetPolicy, ReplaceOutbound, RemoveSA,
 //     ReleaseHeld, Lookup (esp.NewSA builds SAs from negotiated keys);
 //   - d.setESPEvents(ev): acquire and expire events from the loop;
@@ -601,6 +609,8 @@ func (d *daemon) espLoop() *esp.Loop               { return d.loop }
 func (d *daemon) sendKeepalive(peer netip.AddrPort) error { return d.conn.SendKeepalive(peer) }
 
 func (d *daemon) setESPEvents(ev esp.Events) { d.events.set(ev) }
+
+func (d *daemon) setESPSource(peer netip.AddrPort, local netip.Addr) { d.conn.SetSource(peer, local) }
 
 func (d *daemon) setIKEStatus(f func() []IKEStatus) { d.ikeStat.Store(&f) }
 

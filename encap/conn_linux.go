@@ -23,7 +23,7 @@ const (
 )
 
 const (
-	ctrlLen     = 64    // room for IP(V6)_PKTINFO (40 octets) or UDP_SEGMENT
+	ctrlLen     = 64    // room for IPV6_PKTINFO (40 octets) and UDP_SEGMENT (24)
 	maxGSOSegs  = 64    // UDP_MAX_SEGMENTS is 64 on older kernels, 128 on newer
 	maxGSOBytes = 65000 // a UDP datagram's payload, with room for the headers
 )
@@ -100,6 +100,8 @@ type Conn struct {
 	mu      sync.RWMutex // held shared by every call using the descriptors, exclusively by Close
 	closed  atomic.Bool
 	handler atomic.Pointer[IKEHandler]
+	srcs    atomic.Pointer[srcMap] // ESP source addresses by peer (SetSource)
+	srcMu   sync.Mutex
 	last    atomic.Int32 // socket found readable last
 	calls   atomic.Uint32
 	free    chan *scratch
@@ -551,6 +553,26 @@ func (c *Conn) deliverIKE(msg []byte, sk *sock, s *scratch, i int, peer netip.Ad
 	(*hp)(append([]byte(nil), msg...), local, peer)
 }
 
+// putPktinfo writes an IP_PKTINFO or IPV6_PKTINFO control message asking
+// for source address src into b and returns its length.
+func putPktinfo(b []byte, src netip.Addr) int {
+	clear(b)
+	cm := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+	data := b[unix.CmsgLen(0):]
+	if src.Is4() {
+		cm.Level, cm.Type = unix.IPPROTO_IP, unix.IP_PKTINFO
+		cm.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+		info := (*unix.Inet4Pktinfo)(unsafe.Pointer(&data[0]))
+		info.Spec_dst = src.As4()
+		return unix.CmsgSpace(unix.SizeofInet4Pktinfo)
+	}
+	cm.Level, cm.Type = unix.IPPROTO_IPV6, unix.IPV6_PKTINFO
+	cm.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
+	info := (*unix.Inet6Pktinfo)(unsafe.Pointer(&data[0]))
+	info.Addr = src.As16()
+	return unix.CmsgSpace(unix.SizeofInet6Pktinfo)
+}
+
 // pktinfoAddr finds the local (destination) address in IP_PKTINFO or
 // IPV6_PKTINFO control data.
 func pktinfoAddr(ctrl []byte) (netip.Addr, bool) {
@@ -578,11 +600,60 @@ func family(a netip.Addr) int {
 	return 1
 }
 
-func (c *Conn) espSock(peer netip.AddrPort) *sock {
+// espSock picks the socket for ESP to peer and, when a source address was
+// set for peer (SetSource) and no socket is bound to it, the address to ask
+// for with IP_PKTINFO.
+func (c *Conn) espSock(peer netip.AddrPort, srcs *srcMap) (*sock, netip.Addr) {
+	kind, slot := kindNATT, &c.natt
 	if peer.Port() == 0 {
-		return c.raw[family(peer.Addr())]
+		kind, slot = kindRaw, &c.raw
 	}
-	return c.natt[family(peer.Addr())]
+	sk := slot[family(peer.Addr())]
+	if srcs == nil {
+		return sk, netip.Addr{}
+	}
+	src, ok := (*srcs)[peer]
+	if !ok || src.Is4() != peer.Addr().Unmap().Is4() {
+		return sk, netip.Addr{}
+	}
+	for _, s := range c.socks {
+		if s.kind == kind && s.local.Addr() == src {
+			return s, netip.Addr{}
+		}
+	}
+	if sk != nil && sk.local.Addr().IsUnspecified() {
+		return sk, src
+	}
+	return sk, netip.Addr{}
+}
+
+// srcMap maps ESP peers to the local address their packets leave from.
+type srcMap map[netip.AddrPort]netip.Addr
+
+// SetSource makes ESP packets to peer leave from local address src (a
+// socket bound to it, or IP_PKTINFO on the wildcard socket); an invalid
+// src goes back to the kernel's choice. It is for gateways with several
+// addresses, where a peer (or a NAT's mapping) expects ESP from the address
+// IKE used. The map is copied on write: Send reads it without a lock.
+func (c *Conn) SetSource(peer netip.AddrPort, src netip.Addr) {
+	c.srcMu.Lock()
+	defer c.srcMu.Unlock()
+	m := srcMap{}
+	if old := c.srcs.Load(); old != nil {
+		for k, v := range *old {
+			m[k] = v
+		}
+	}
+	if src.IsValid() {
+		m[peer] = src.Unmap()
+	} else {
+		delete(m, peer)
+	}
+	if len(m) == 0 {
+		c.srcs.Store(nil)
+		return
+	}
+	c.srcs.Store(&m)
 }
 
 // Send sends pkts[i].Buf[Off:Off+Len] to pkts[i].Peer: UDP-encapsulated
@@ -598,9 +669,10 @@ func (c *Conn) Send(pkts []Packet) (int, error) {
 	}
 	s := c.get()
 	defer c.put(s)
+	srcs := c.srcs.Load()
 	i := 0
 	for i < len(pkts) {
-		sk := c.espSock(pkts[i].Peer)
+		sk, src := c.espSock(pkts[i].Peer, srcs)
 		if sk == nil {
 			c.Counters.DropNoSocket.Add(1)
 			i++
@@ -609,7 +681,12 @@ func (c *Conn) Send(pkts []Packet) (int, error) {
 		gso := sk.gso.Load()
 		nm, niov := 0, 0
 		j := i
-		for j < len(pkts) && niov < c.batch && c.espSock(pkts[j].Peer) == sk {
+		for j < len(pkts) && niov < c.batch {
+			if j > i {
+				if s2, src2 := c.espSock(pkts[j].Peer, srcs); s2 != sk || src2 != src {
+					break
+				}
+			}
 			k := j + 1
 			if gso {
 				size, total := pkts[j].Len, pkts[j].Len
@@ -634,15 +711,22 @@ func (c *Conn) Send(pkts []Packet) (int, error) {
 			h.Hdr.SetIovlen(k - j)
 			h.Hdr.Flags = 0
 			h.Len = 0
+			cl := 0
+			cb := s.ctrl[nm*ctrlLen : (nm+1)*ctrlLen]
 			if k-j > 1 {
-				cb := s.ctrl[nm*ctrlLen : nm*ctrlLen+unix.CmsgSpace(2)]
 				cm := (*unix.Cmsghdr)(unsafe.Pointer(&cb[0]))
 				cm.Level = unix.SOL_UDP
 				cm.Type = unix.UDP_SEGMENT
 				cm.SetLen(unix.CmsgLen(2))
 				binary.NativeEndian.PutUint16(cb[unix.CmsgLen(0):], uint16(pkts[j].Len))
+				cl = unix.CmsgSpace(2)
+			}
+			if src.IsValid() {
+				cl += putPktinfo(cb[cl:], src)
+			}
+			if cl > 0 {
 				h.Hdr.Control = &cb[0]
-				h.Hdr.SetControllen(len(cb))
+				h.Hdr.SetControllen(cl)
 			} else {
 				h.Hdr.Control = nil
 				h.Hdr.SetControllen(0)

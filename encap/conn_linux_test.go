@@ -158,6 +158,35 @@ func TestConnLoopback(t *testing.T) {
 				t.Fatal("raw ESP packet lost")
 			}
 
+			// SetSource: B's ESP to A leaves from B's address (on lo
+			// the kernel would pick A's own), by IP_PKTINFO on B's
+			// wildcard sockets, in UDP and raw. In one namespace every
+			// raw socket sees every ESP packet, so the channels are
+			// drained around each step.
+			for _, tc := range []struct{ port, from uint16 }{{14500, 4500}, {0, 0}} {
+				drain(espA)
+				drain(espB)
+				toA := netip.AddrPortFrom(fam.a, tc.port)
+				b.SetSource(toA, fam.b)
+				p := espPacket(4, int(tc.from%200), 200)
+				if _, err := b.Send([]Packet{{Buf: p, Len: len(p), Peer: toA}, {Buf: p, Len: len(p), Peer: toA}}); err != nil {
+					t.Fatal(err)
+				}
+				for n := 0; n < 2; n++ {
+					select {
+					case got := <-espA:
+						if want := netip.AddrPortFrom(fam.b, tc.from); got.Peer != want {
+							t.Fatalf("ESP from %v, want from %v", got.Peer, want)
+						}
+					case <-time.After(5 * time.Second):
+						t.Fatalf("ESP to %v with a set source lost", toA)
+					}
+				}
+				b.SetSource(toA, netip.Addr{})
+			}
+			drain(espA)
+			drain(espB)
+
 			// IKE on the NAT-T port: the marker is added and removed;
 			// B learns its local address from IP_PKTINFO and answers
 			// from it.
@@ -227,6 +256,17 @@ func TestConnLoopback(t *testing.T) {
 			t.Fatalf("SendKeepalive after Close: %v", err)
 		}
 	})
+}
+
+// drain empties ch of what arrives within a short while.
+func drain(ch chan Packet) {
+	for {
+		select {
+		case <-ch:
+		case <-time.After(100 * time.Millisecond):
+			return
+		}
+	}
 }
 
 func peerOf(a netip.Addr) netip.AddrPort { return netip.AddrPortFrom(a, 4500) }
