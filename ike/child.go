@@ -155,44 +155,50 @@ func hex32(v uint32) string {
 // CreateChild negotiates an additional Child SA for the named tunnel over
 // its existing IKE SA (RFC 7296, Section 1.3.1).
 func (e *Engine) CreateChild(name string) error {
-	errc := make(chan error, 1)
-	if err := e.enqueue(func(e *Engine) {
+	var err error
+	if cerr := e.call(func(e *Engine) {
 		sa := e.saForPeer(name)
 		if sa == nil || sa.state != stEstablished {
-			errc <- errors.New("ike: no established IKE SA for " + name)
+			err = errors.New("ike: no established IKE SA for " + name)
 			return
 		}
 		e.startCreateChild(sa, nil)
-		errc <- nil
-	}); err != nil {
-		return err
+	}); cerr != nil {
+		return cerr
 	}
-	return <-errc
+	return err
 }
 
 // RekeyChild replaces the Child SA with inbound SPI spiIn by a new one
 // (RFC 7296, Section 1.3.3, 2.8): CREATE_CHILD_SA with N(REKEY_SA); the old
 // SA is deleted once the new one is installed.
 func (e *Engine) RekeyChild(spiIn uint32) error {
-	errc := make(chan error, 1)
-	if err := e.enqueue(func(e *Engine) {
-		c := e.childIn[spiIn]
-		for _, sa := range e.sas {
-			for _, x := range sa.children {
-				if x == c && sa.state == stEstablished {
-					// Both directions may report their soft limit: one
-					// rekey at a time (rekeyChild checks).
-					e.rekeyChild(sa, c)
-					errc <- nil
-					return
-				}
-			}
+	err := errors.New("ike: no Child SA with that SPI")
+	if cerr := e.call(func(e *Engine) {
+		if sa, c := e.findChild(spiIn); c != nil && sa.state == stEstablished {
+			// Both directions may report their soft limit: one rekey
+			// at a time (rekeyChild checks).
+			e.rekeyChild(sa, c)
+			err = nil
 		}
-		errc <- errors.New("ike: no Child SA with that SPI")
-	}); err != nil {
-		return err
+	}); cerr != nil {
+		return cerr
 	}
-	return <-errc
+	return err
+}
+
+// findChild finds an installed Child SA by inbound SPI and its IKE SA.
+func (e *Engine) findChild(spiIn uint32) (*ikeSA, *childSA) {
+	c := e.childIn[spiIn]
+	if c == nil {
+		return nil, nil
+	}
+	for _, sa := range e.sas {
+		if containsChild(sa.children, c) {
+			return sa, c
+		}
+	}
+	return nil, nil
 }
 
 // startCreateChild sends CREATE_CHILD_SA for a new Child SA; rekeyOf, when

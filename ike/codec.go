@@ -15,6 +15,10 @@ var errInvalidSyntax = errors.New("ike: invalid syntax")
 // parseHeader reads just the header fields the window needs.
 func (e *Engine) parseHeader(b []byte) (*msg, error) {
 	h, err := wire.ParseHeader(b)
+	if errors.Is(err, wire.ErrMajorVersion) {
+		// The header is complete: the caller may answer.
+		return headerMsg(&h), err
+	}
 	if err != nil {
 		return nil, err
 	}

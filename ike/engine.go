@@ -190,6 +190,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Output == nil {
 		return nil, errors.New("ike: no output")
 	}
+	// The engine owns its copy of the peers (it fills defaults and
+	// follows address changes in them).
+	cfg.Peers = append([]Peer(nil), cfg.Peers...)
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
 	}
@@ -301,6 +304,31 @@ func (e *Engine) enqueue(ev event) error {
 	}
 }
 
+// call runs f on the engine goroutine and waits for it. It returns
+// ErrClosed when the engine stops first (f may then not have run).
+func (e *Engine) call(f func(e *Engine)) error {
+	select {
+	case <-e.done:
+		return ErrClosed
+	default:
+	}
+	finished := make(chan struct{})
+	if err := e.enqueue(func(e *Engine) { f(e); close(finished) }); err != nil {
+		return err
+	}
+	select {
+	case <-finished:
+		return nil
+	case <-e.done:
+		select {
+		case <-finished:
+			return nil
+		default:
+			return ErrClosed
+		}
+	}
+}
+
 // Run owns all SA state until ctx ends; then it deletes every SA (RFC 7296,
 // Section 1.4.1), waits briefly for the Deletes to go out and returns.
 func (e *Engine) Run(ctx context.Context) error {
@@ -354,38 +382,42 @@ func (e *Engine) HandleDatagram(b []byte, local, remote netip.AddrPort) {
 
 // Initiate starts the named tunnel if it has no IKE SA yet.
 func (e *Engine) Initiate(name string) error {
-	errc := make(chan error, 1)
-	if err := e.enqueue(func(e *Engine) {
-		if e.saForPeer(name) != nil {
-			errc <- nil
-			return
+	var err error
+	if cerr := e.call(func(e *Engine) {
+		if e.saForPeer(name) == nil {
+			err = e.initiate(name)
 		}
-		errc <- e.initiate(name)
-	}); err != nil {
-		return err
+	}); cerr != nil {
+		return cerr
 	}
-	return <-errc
+	return err
 }
 
 // Acquire reports a packet that matched the tunnel's policy with no SA
 // (a trap); it starts the tunnel unless a negotiation is under way.
 func (e *Engine) Acquire(name string) {
-	_ = e.enqueue(func(e *Engine) {
+	ev := func(e *Engine) {
 		if e.saForPeer(name) == nil {
 			if err := e.initiate(name); err != nil {
 				e.log.Warn("acquire failed", "tunnel", name, "err", err)
 			}
 		}
-	})
+	}
+	// Called on the packet path: never block it.
+	select {
+	case e.events <- ev:
+	default:
+		go func() { _ = e.enqueue(ev) }()
+	}
 }
 
 // Terminate deletes the named tunnel's IKE SA (and its Child SAs).
 func (e *Engine) Terminate(name string) error {
-	errc := make(chan error, 1)
-	if err := e.enqueue(func(e *Engine) { errc <- e.terminate(name) }); err != nil {
-		return err
+	var err error
+	if cerr := e.call(func(e *Engine) { err = e.terminate(name) }); cerr != nil {
+		return cerr
 	}
-	return <-errc
+	return err
 }
 
 func (e *Engine) terminate(name string) error {
@@ -399,20 +431,17 @@ func (e *Engine) terminate(name string) error {
 
 // Stats returns a copy of the counters.
 func (e *Engine) Stats() Stats {
-	c := make(chan Stats, 1)
-	if e.enqueue(func(e *Engine) { s := e.stats; s.Dropped += e.queueDrops.Load(); c <- s }) != nil {
-		return Stats{}
-	}
-	return <-c
+	var s Stats
+	_ = e.call(func(e *Engine) { s = e.stats })
+	s.Dropped += e.queueDrops.Load()
+	return s
 }
 
 // Status returns a snapshot of every SA.
 func (e *Engine) Status() []IKEStatus {
-	c := make(chan []IKEStatus, 1)
-	if e.enqueue(func(e *Engine) { c <- e.status() }) != nil {
-		return nil
-	}
-	return <-c
+	var st []IKEStatus
+	_ = e.call(func(e *Engine) { st = e.status() })
+	return st
 }
 
 // IKEStatus describes one IKE SA and its Child SAs.

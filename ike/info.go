@@ -2,6 +2,7 @@ package ike
 
 import (
 	"encoding/binary"
+	"errors"
 )
 
 // deleteIKE closes an IKE SA with an INFORMATIONAL Delete (RFC 7296,
@@ -40,23 +41,16 @@ func (e *Engine) sendDeleteIKEOnce(sa *ikeSA) {
 
 // DeleteChild deletes one Child SA by its inbound SPI.
 func (e *Engine) DeleteChild(spiIn uint32) error {
-	errc := make(chan error, 1)
-	if err := e.enqueue(func(e *Engine) {
-		c := e.childIn[spiIn]
-		for _, sa := range e.sas {
-			for _, x := range sa.children {
-				if x == c && sa.state == stEstablished {
-					e.deleteChild(sa, c)
-					errc <- nil
-					return
-				}
-			}
+	err := errors.New("ike: no Child SA with that SPI")
+	if cerr := e.call(func(e *Engine) {
+		if sa, c := e.findChild(spiIn); c != nil && sa.state == stEstablished {
+			e.deleteChild(sa, c)
+			err = nil
 		}
-		errc <- ErrClosed
-	}); err != nil {
-		return err
+	}); cerr != nil {
+		return cerr
 	}
-	return <-errc
+	return err
 }
 
 // deleteChild removes a Child SA: inbound stays until the peer answers

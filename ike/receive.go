@@ -1,7 +1,10 @@
 package ike
 
 import (
+	"errors"
 	"net/netip"
+
+	"swanling/ike/wire"
 )
 
 // receive handles one datagram from the outside (RFC 7296, Section 2.1-2.3
@@ -17,6 +20,11 @@ func (e *Engine) receive(b []byte, local, remote netip.AddrPort) {
 	}
 	hdr, err := e.parseHeader(b)
 	if err != nil {
+		if errors.Is(err, wire.ErrMajorVersion) && hdr != nil && hdr.Exch == ExchIKESAInit && !hdr.Response {
+			// RFC 7296, Section 2.5: drop it, and say which version we
+			// speak in an unauthenticated INVALID_MAJOR_VERSION.
+			e.sendStateless(hdr, local, remote, notify{Type: NInvalidMajorVersion, Data: []byte{wire.Version}})
+		}
 		e.stats.Dropped++
 		return
 	}

@@ -283,3 +283,20 @@ func TestLocalAddressChange(t *testing.T) {
 	}
 	checkUp(t, nw)
 }
+
+func TestInvalidMajorVersion(t *testing.T) {
+	pa, pb := pskPeers("", "")
+	nw := newNet(t, pa, pb, nil)
+	_ = nw.a.e.initiate("ab")
+	req := append([]byte(nil), nw.a.sent[0].data...)
+	nw.a.sent = nil
+	req[17] = 0x30 // IKEv3
+	nw.b.e.receive(req, netip.AddrPortFrom(addrB, 500), netip.AddrPortFrom(addrA, 500))
+	if len(nw.b.sent) != 1 || len(nw.b.e.sas) != 0 {
+		t.Fatalf("sent %d, SAs %d", len(nw.b.sent), len(nw.b.e.sas))
+	}
+	m, err := nw.b.e.decodePlain(nw.b.sent[0].data)
+	if err != nil || m.notify(NInvalidMajorVersion) == nil || !m.Response {
+		t.Fatalf("answer %+v %v", m, err)
+	}
+}
