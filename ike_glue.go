@@ -58,6 +58,9 @@ type tunnelRoutes interface {
 	AddTunnelRoute(dst netip.Prefix, local []netip.Prefix) error
 	ChildUp(name string, spiIn, spiOut uint32)
 	ChildDown(spiIn, spiOut uint32)
+	// ESPSource makes ESP to peer leave from local (the address IKE
+	// uses); an invalid local gives the choice back to routing.
+	ESPSource(peer netip.AddrPort, local netip.Addr)
 }
 
 // ikeGlue owns the engine and the translation between it and the data
@@ -428,6 +431,9 @@ func (g *ikeGlue) InstallChild(c ike.ChildSA) error {
 	}
 	if g.routes != nil {
 		g.routes.ChildUp(c.Tunnel, c.SPIIn, c.SPIOut)
+		if a := c.Local.Addr(); a.IsValid() && !a.IsUnspecified() {
+			g.routes.ESPSource(peer, a)
+		}
 	}
 	return nil
 }
@@ -525,7 +531,22 @@ func (g *ikeGlue) RemoveChild(c ike.ChildSA) {
 	_ = g.plane.RemoveSA(c.SPIOut, esp.Outbound)
 	if g.routes != nil {
 		g.routes.ChildDown(c.SPIIn, c.SPIOut)
+		if !g.peerInUse(gc.out.Peer()) {
+			g.routes.ESPSource(gc.out.Peer(), netip.Addr{})
+		}
 	}
+}
+
+// peerInUse reports whether a Child SA still sends to peer.
+func (g *ikeGlue) peerInUse(peer netip.AddrPort) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, o := range g.children {
+		if o.out.Peer() == peer {
+			return true
+		}
+	}
+	return false
 }
 
 // Acquire implements esp.Events: a packet hit a trap policy. The tunnel
@@ -621,3 +642,6 @@ func (r daemonRoutes) AddTunnelRoute(dst netip.Prefix, local []netip.Prefix) err
 }
 func (r daemonRoutes) ChildUp(name string, in, out uint32) { r.d.registerChild(name, in, out) }
 func (r daemonRoutes) ChildDown(in, out uint32)            { r.d.unregisterChild(in, out) }
+func (r daemonRoutes) ESPSource(peer netip.AddrPort, local netip.Addr) {
+	r.d.setESPSource(peer, local)
+}
