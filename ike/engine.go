@@ -172,8 +172,11 @@ type Engine struct {
 	halfPerIP map[netip.Addr]int
 	childIn   map[uint32]*childSA // by inbound SPI
 	cookie    cookieSecret
-	stats     Stats
-	stopping  bool
+	// cookieRotate is when the cookie secret changes next (RFC 7296,
+	// Section 2.6: "frequently").
+	cookieRotate time.Time
+	stats        Stats
+	stopping     bool
 	// queueDrops counts datagrams dropped because the event queue was
 	// full; it is written from other goroutines.
 	queueDrops atomic.Uint64

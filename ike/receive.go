@@ -32,6 +32,11 @@ func (e *Engine) receive(b []byte, local, remote netip.AddrPort) {
 		m, err := e.decodePlain(b)
 		if err != nil {
 			e.stats.BadSyntax++
+			var pe *wire.PayloadError
+			if errors.As(err, &pe) && errors.Is(err, wire.ErrUnsupportedCritical) {
+				// RFC 7296, Section 2.5.
+				e.sendStateless(hdr, local, remote, notify{Type: NUnsupportedCritical, Data: []byte{uint8(pe.Type)}})
+			}
 			return
 		}
 		e.onInitRequest(b, m, local, remote)

@@ -228,6 +228,10 @@ func (e *Engine) retransmitDelay(tries int) time.Duration {
 	return min(d, e.cfg.Timers.RetransmitMax)
 }
 
+// cookieLifetime is how long a cookie secret is used; the previous one
+// stays valid for as long again.
+const cookieLifetime = 10 * time.Minute
+
 // nextDeadline is the earliest timer of any SA.
 func (e *Engine) nextDeadline() (time.Time, bool) {
 	var best time.Time
@@ -237,6 +241,7 @@ func (e *Engine) nextDeadline() (time.Time, bool) {
 			best, ok = t, true
 		}
 	}
+	take(e.cookieRotate)
 	for _, sa := range e.sas {
 		if sa.out != nil {
 			take(sa.out.next)
@@ -286,6 +291,11 @@ func (e *Engine) keepaliveDue(sa *ikeSA) time.Time {
 // tick runs every timer that has fallen due.
 func (e *Engine) tick() {
 	now := e.clock.Now()
+	if !now.Before(e.cookieRotate) {
+		if e.cookieRotate.IsZero() || e.cookie.rotate(e.rand) == nil {
+			e.cookieRotate = now.Add(cookieLifetime)
+		}
+	}
 	for _, sa := range e.sas {
 		if sa.state == stDead {
 			continue

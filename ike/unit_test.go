@@ -300,3 +300,22 @@ func TestInvalidMajorVersion(t *testing.T) {
 		t.Fatalf("answer %+v %v", m, err)
 	}
 }
+
+func TestCookieRotation(t *testing.T) {
+	var c cookieSecret
+	r := newRand(50)
+	_ = c.rotate(r)
+	ni := []byte("0123456789abcdef")
+	ck := c.make(ni, addrA, 7)
+	if !c.check(ck, ni, addrA, 7) || c.check(ck, ni, addrB, 7) || c.check(ck, ni, addrA, 8) {
+		t.Fatal("cookie check")
+	}
+	_ = c.rotate(r)
+	if !c.check(ck, ni, addrA, 7) {
+		t.Fatal("cookie of the previous secret refused")
+	}
+	_ = c.rotate(r)
+	if c.check(ck, ni, addrA, 7) {
+		t.Fatal("cookie two secrets old accepted")
+	}
+}
