@@ -489,16 +489,8 @@ func (c *Conn) recvSock(sk *sock, pkts []Packet, s *scratch) (int, error) {
 		keep := false
 		switch sk.kind {
 		case kindRaw:
-			skip := 0
-			if !sk.v6 {
-				// An IPv4 raw socket delivers the IP header too.
-				if l < 20 || data[0]>>4 != 4 {
-					c.Counters.DropInvalid.Add(1)
-					continue
-				}
-				skip = int(data[0]&0x0f) * 4
-			}
-			if skip < 20 && !sk.v6 || l-skip < minESP {
+			skip, ok := rawESPOffset(data, sk.v6)
+			if !ok {
 				c.Counters.DropInvalid.Add(1)
 				continue
 			}

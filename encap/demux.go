@@ -77,3 +77,25 @@ func AppendMarker(b, msg []byte) []byte {
 	b = append(b, 0, 0, 0, 0)
 	return append(b, msg...)
 }
+
+// rawESPOffset returns where the ESP packet starts in a datagram from a raw
+// IP protocol 50 socket: an IPv4 raw socket delivers the IP header too (its
+// length from the IHL field, RFC 791), an IPv6 one does not. It reports
+// false for a bad header or an ESP packet shorter than SPI and sequence
+// number.
+func rawESPOffset(b []byte, v6 bool) (int, bool) {
+	skip := 0
+	if !v6 {
+		if len(b) < 20 || b[0]>>4 != 4 {
+			return 0, false
+		}
+		skip = int(b[0]&0x0f) * 4
+		if skip < 20 {
+			return 0, false
+		}
+	}
+	if len(b)-skip < minESP {
+		return 0, false
+	}
+	return skip, true
+}
