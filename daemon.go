@@ -408,8 +408,23 @@ func (d *daemon) Reload(cfg *config.Config) error {
 	d.mu.Lock()
 	d.cfg = cfg
 	d.mu.Unlock()
+	for _, h := range reloadHooks {
+		if err := h(cfg); err != nil {
+			return err
+		}
+	}
 	return nil
 }
+
+// A reloadHook sees every configuration Reload accepts while the data
+// plane runs (after the manual SAs are updated); the IKE glue registers one
+// to apply changed tunnels. An error is reported as a failed reload.
+type reloadHook func(cfg *config.Config) error
+
+var reloadHooks []reloadHook
+
+// registerReloadHook adds h; call it from an init function.
+func registerReloadHook(h reloadHook) { reloadHooks = append(reloadHooks, h) }
 
 func listenEqual(a, b config.Listen) bool {
 	return slices.Equal(a.Addresses, b.Addresses) && a.IKEPort == b.IKEPort && a.NATTPort == b.NATTPort &&
