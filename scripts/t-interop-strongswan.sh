@@ -179,6 +179,7 @@ ss_conf() {
 		-e "s|@LOCALTS@|$lts|" -e "s|@REMOTETS@|$rts|" -e "s|@IKE@|$ike|" -e "s|@ESP@|$esp|" \
 		-e "s|@AUTH@|$auth|g" -e "s|@LOCALKEY@|$lk|" -e "s|@PEERKEY@|$pk|" \
 		-e "s|@REKEY@|${SS_REKEY:-0}|" -e "s|@IKEREKEY@|${SS_IKEREKEY:-0}|" -e "s|@LIFE@|${SS_LIFE:-0}|" \
+		-e "s|@DPD@|${SS_DPD:-0}|" \
 		scripts/interop/swanctl.conf.in >"$dir/swanctl/swanctl.conf"
 	swctl "$dir" --load-all >"$dir/load.log" 2>&1
 }
@@ -205,7 +206,7 @@ sw_conf() {
 	sed -e "s|@LOCALADDR@|$la|g" -e "s|@PEERADDR@|$pa|" -e "s|@LOCALIDLINE@|$idline|" -e "s|@IDLINES@|$idlines|" \
 		-e "s|@LOCALTS@|$lts|" -e "s|@REMOTETS@|$rts|" -e "s|@IKE@|$ike|" -e "s|@ESP@|$esp|" \
 		-e "s|@AUTH@|$auth|" -e "s|@START@|$start|" -e "s|@KEYLINE@|$keyline|" -e "s|@PEERLINE@|$peerline|" \
-		-e "s|@REKEYLINES@|${SW_REKEYLINES:-}|" scripts/interop/swanling.toml.in >"$out"
+		-e "s|@REKEYLINES@|${SW_REKEYLINES:-}|" -e "s|@DPD@|${SW_DPD:-0s}|" scripts/interop/swanling.toml.in >"$out"
 }
 # start_swanling NS DIR: runs DIR/swanling.toml; prints its PID.
 start_swanling() {
@@ -374,8 +375,12 @@ if [ -z "${CELL:-}" ] && [ "${REKEY:-1}" = 1 ]; then
 	# 4 s and the IKE SA every 7 s (swanling responds) for 15 s, then
 	# swanling rekeys the Child SA every 4 s and the IKE SA after a
 	# minute, its shortest ike_rekey_time (strongSwan responds), for 70 s.
-	REKEY_SECS=15 SS_REKEY=4s SS_LIFE=60s SS_IKEREKEY=7s run_cell initiator psk aes128gcm16 x25519
-	REKEY_SECS=70 SW_REKEYLINES='rekey_time = "4s"\nike_rekey_time = "1m"' run_cell responder psk chacha20poly1305 ecp256
+	# Both sides also run DPD every 2 s, so liveness checks cross the
+	# rekeys (window of 1, RFC 7296, Section 2.3).
+	REKEY_SECS=15 SS_REKEY=4s SS_LIFE=60s SS_IKEREKEY=7s SS_DPD=2s SW_DPD=2s \
+		run_cell initiator psk aes128gcm16 x25519
+	REKEY_SECS=70 SW_REKEYLINES='rekey_time = "4s"\nike_rekey_time = "1m"' SS_DPD=2s SW_DPD=2s \
+		run_cell responder psk chacha20poly1305 ecp256
 fi
 stop "$SSPID"
 
