@@ -2,7 +2,11 @@ package ike
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/rsa"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -251,6 +255,25 @@ func TestHandshakeEd25519(t *testing.T) {
 	if nw.a.e.saForPeer("ab") != nil || nw.b.e.saForPeer("ba") != nil || len(nw.b.installed) != 0 {
 		t.Fatal("SA established with the wrong key")
 	}
+}
+
+func TestHandshakeECDSAAndRSAPSS(t *testing.T) {
+	ka, err := ecdsa.GenerateKey(elliptic.P256(), newRand(11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := rsa.GenerateKey(crand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a signs with ECDSA P-256, b with RSASSA-PSS (RFC 7427).
+	pa, pb := pskPeers("", "")
+	pa.Auth, pb.Auth = AuthPubkey, AuthPubkey
+	pa.PSK, pb.PSK = nil, nil
+	pa.PrivateKey, pa.PeerKey = ka, kb.Public()
+	pb.PrivateKey, pb.PeerKey = kb, ka.Public()
+	nw := newNet(t, pa, pb, nil)
+	nw.up(t)
 }
 
 func TestWrongPSK(t *testing.T) {
