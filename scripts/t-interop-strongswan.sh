@@ -12,7 +12,8 @@
 # Curve25519 or MODP-2048. In every cell the tunnel comes up, ping passes
 # both ways, iperf3 runs 3 s through it, and a Delete from one side
 # (swanling on shutdown, or swanctl --terminate) tears down both. By default
-# 12 cells cover every value of every axis in both roles; FULL=1 runs all 24.
+# 12 cells cover every value of every axis in both roles; FULL=1 runs all 24;
+# two more use ECDSA P-256 keys instead of Ed25519.
 # Then two rekeying cells (pings every 50 ms while one side rekeys; not one
 # may be lost), swanling against swanling (PSK, Ed25519, AUTH_NULL of
 # RFC 7619, each with another cipher and group), and strongSwan against
@@ -112,8 +113,8 @@ elif ! go build -o "$WORK/swanling" . 2>"$WORK/build.log"; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-keypair() { # name: $WORK/name.key (PKCS#8 PEM), .pub (PEM SPKI), .b64 (SPKI base64)
-	"$WORK/swanling" genkey -t ed25519 -o "$WORK/$1.key" >"$WORK/$1.genkey" || return 1
+keypair() { # name [type]: $WORK/name.key (PKCS#8 PEM), .pub (PEM SPKI), .b64 (SPKI base64)
+	"$WORK/swanling" genkey -t "${2:-ed25519}" -o "$WORK/$1.key" >"$WORK/$1.genkey" || return 1
 	sed -n 's/^peer_pubkey = "\(.*\)"$/\1/p' "$WORK/$1.genkey" >"$WORK/$1.b64"
 	{
 		echo "-----BEGIN PUBLIC KEY-----"
@@ -123,6 +124,8 @@ keypair() { # name: $WORK/name.key (PKCS#8 PEM), .pub (PEM SPKI), .b64 (SPKI bas
 	} | grep -v '^$' >"$WORK/$1.pub"
 }
 for k in sw swb ss ssa; do keypair $k; done
+keypair sw-ec ecdsa-p256
+keypair ss-ec ecdsa-p256
 
 # ---- namespaces: pair NS1 NS2 (192.0.2.1 + 198.51.100.1, 192.0.2.2 + 203.0.113.1) ----
 pair() {
@@ -149,6 +152,10 @@ start_charon() {
 	cp "$WORK/$3.key" "$dir/swanctl/private/own.key"
 	cp "$WORK/$3.pub" "$dir/swanctl/pubkey/own.pub"
 	cp "$WORK/$4.pub" "$dir/swanctl/pubkey/peer.pub"
+	# ECDSA P-256 keys for the "ecdsa" cells.
+	cp "$WORK/ss-ec.key" "$dir/swanctl/private/own-ec.key"
+	cp "$WORK/ss-ec.pub" "$dir/swanctl/pubkey/own-ec.pub"
+	cp "$WORK/sw-ec.pub" "$dir/swanctl/pubkey/peer-ec.pub"
 	sed "s|@DIR@|$dir|g" scripts/interop/strongswan.conf.in >"$dir/strongswan.conf"
 	STRONGSWAN_CONF=$dir/strongswan.conf ip netns exec "$ns" unshare -m --propagation private \
 		sh -c "mount --bind '$dir/run' /run && exec $CHARON" >"$dir/charon.out" 2>&1 &
@@ -175,6 +182,7 @@ ss_conf() {
 	fi
 	local lk="" pk=""
 	if [ "$auth" = pubkey ]; then lk="pubkeys = own.pub" pk="pubkeys = peer.pub"; fi
+	if [ "$auth" = ecdsa ]; then auth=pubkey lk="pubkeys = own-ec.pub" pk="pubkeys = peer-ec.pub"; fi
 	sed -e "s|@LOCALADDR@|$la|" -e "s|@REMOTEADDR@|$ra|" -e "s|@LOCALID@|$lid|" -e "s|@REMOTEID@|$rid|" \
 		-e "s|@LOCALTS@|$lts|" -e "s|@REMOTETS@|$rts|" -e "s|@IKE@|$ike|" -e "s|@ESP@|$esp|" \
 		-e "s|@AUTH@|$auth|g" -e "s|@LOCALKEY@|$lk|" -e "s|@PEERKEY@|$pk|" \
@@ -200,6 +208,13 @@ sw_conf() {
 	pubkey)
 		keyline="key_file = \"$WORK/$7.key\""
 		peerline="peer_pubkey = \"$(cat "$WORK/$8.b64")\""
+		;;
+	ecdsa)
+		auth=pubkey
+		keyline="key_file = \"$WORK/sw-ec.key\""
+		# The key as a PEM file (the inline base64 form is exercised by
+		# the Ed25519 cells).
+		peerline="peer_pubkey = \"$WORK/ss-ec.pub\""
 		;;
 	null) idline="" idlines="" peerline="" ;;
 	esac
@@ -368,6 +383,12 @@ else
 			done
 		done
 	done
+fi
+
+if [ -z "${CELL:-}" ] && [ "${MATRIX:-1}" = 1 ]; then
+	# Signatures with ECDSA P-256 raw keys (RFC 7427) in both roles.
+	run_cell initiator ecdsa aes128gcm16 ecp256
+	run_cell responder ecdsa chacha20poly1305 x25519
 fi
 
 if [ -z "${CELL:-}" ] && [ "${REKEY:-1}" = 1 ]; then
