@@ -73,6 +73,7 @@ func (e *Engine) respondChild(sa *ikeSA, m, r *msg, p *Peer, wantDH bool, gir, n
 		ni: ni, nr: nr}
 	if rekeyOf != nil {
 		c.rekeys = rekeyOf.spiIn
+		c.generation = rekeyOf.generation + 1
 	}
 	e.childIn[c.spiIn] = c
 	if err := e.deriveChild(sa, c, gir, ni, nr); err != nil {
@@ -211,6 +212,7 @@ func (e *Engine) startCreateChild(sa *ikeSA, rekeyOf *childSA) {
 	if rekeyOf != nil {
 		c.localTS, c.remoteTS = rekeyOf.localTS, rekeyOf.remoteTS
 		c.rekeys = rekeyOf.spiIn
+		c.generation = rekeyOf.generation + 1
 		rekeyOf.rekeying = c
 	}
 	e.childIn[c.spiIn] = c

@@ -460,6 +460,8 @@ type IKEStatus struct {
 	SPIi, SPIr uint64
 	Created    time.Time
 	NAT        bool
+	Generation int       // 0 for the first IKE SA, +1 per rekey
+	RekeyAt    time.Time // next rekey (zero: none planned)
 	Children   []ChildStatus
 }
 
@@ -470,6 +472,8 @@ type ChildStatus struct {
 	ESN               bool
 	LocalTS, RemoteTS []netip.Prefix
 	Created           time.Time
+	Generation        int       // 0 for the first Child SA, +1 per rekey
+	RekeyAt           time.Time // next rekey by time (zero: none planned)
 }
 
 func (e *Engine) status() []IKEStatus {
@@ -477,17 +481,27 @@ func (e *Engine) status() []IKEStatus {
 	for _, sa := range e.sas {
 		s := IKEStatus{Peer: sa.remote, Local: sa.local, State: sa.state.String(), Initiator: sa.initiator,
 			SPIi: sa.spiI, SPIr: sa.spiR, Created: sa.created, NAT: sa.natT, LocalID: sa.localID().String(),
-			RemoteID: sa.remoteID.String(), Algorithms: ikeSuiteName(sa.chosen)}
+			RemoteID: sa.remoteID.String(), Algorithms: ikeSuiteName(sa.chosen), Generation: sa.generation,
+			RekeyAt: firstOf(sa.rekeyAt, sa.retryAt)}
 		if sa.peer != nil {
 			s.Tunnel = sa.peer.Name
 		}
 		for _, c := range sa.children {
 			s.Children = append(s.Children, ChildStatus{SPIIn: c.spiIn, SPIOut: c.spiOut, Suite: suiteName(c.chosen),
-				ESN: c.chosen.ESN, LocalTS: Prefixes(c.localTS), RemoteTS: Prefixes(c.remoteTS), Created: c.created})
+				ESN: c.chosen.ESN, LocalTS: Prefixes(c.localTS), RemoteTS: Prefixes(c.remoteTS), Created: c.created,
+				Generation: c.generation, RekeyAt: firstOf(c.rekeyAt, c.retryAt)})
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// firstOf is the earlier of two optional times.
+func firstOf(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 // shutdown sends a Delete for every established IKE SA (which deletes its

@@ -270,7 +270,7 @@ func (e *Engine) newIKESA(old *ikeSA, initiator bool, spiI, spiR uint64, c Chose
 	return &ikeSA{peer: old.peer, initiator: initiator, spiI: spiI, spiR: spiR, state: stEstablished,
 		local: old.local, remote: old.remote, natT: old.natT, natLocal: old.natLocal, natRemote: old.natRemote,
 		encap: old.encap, chosen: c, ni: ni, nr: nr, remoteID: old.remoteID, sigHash: old.sigHash,
-		peerHashes: old.peerHashes, created: now, lastRecv: now, lastSent: old.lastSent}
+		peerHashes: old.peerHashes, created: now, lastRecv: now, lastSent: old.lastSent, generation: old.generation + 1}
 }
 
 // moveToIKESA moves old's Child SAs to its replacement n (registered

@@ -45,6 +45,11 @@ func TestChildRekeyByTime(t *testing.T) {
 	if nw.a.e.saForPeer("ab").state != stEstablished {
 		t.Fatal("IKE SA lost")
 	}
+	st := nw.a.e.status()
+	if len(st) != 1 || len(st[0].Children) != 1 || st[0].Children[0].Generation != len(seen)-1 ||
+		!st[0].Children[0].RekeyAt.After(nw.clock.t) {
+		t.Fatalf("status %+v", st)
+	}
 }
 
 func TestIKERekey(t *testing.T) {

@@ -75,6 +75,7 @@ type ikeSA struct {
 	peerRekeySA *ikeSA    // the peer's replacement, made while ours was in flight
 	childOps    int       // our CREATE_CHILD_SA / Child SA Deletes in flight
 	restart     bool      // set the tunnel up again when this SA is destroyed
+	generation  int       // rekeys since the tunnel's first IKE SA
 }
 
 // childSA is one Child SA pair.
@@ -101,6 +102,7 @@ type childSA struct {
 	rekeying   *childSA  // our replacement in flight or done
 	peerRekey  *childSA  // the peer's replacement (a collision if rekeying is set too)
 	deleting   bool      // our Delete is out
+	generation int       // rekeys since the first Child SA of its line
 }
 
 // request is our outstanding request (RFC 7296, Section 2.1).
