@@ -199,7 +199,8 @@ func peerFromTunnel(cfg *config.Config, t *config.Tunnel, key crypto.Signer, aes
 	}
 	r := t.Rekey
 	p.Lifetime = ike.Lifetime{SoftTime: r.ChildTime, HardTime: r.LifeTime, SoftBytes: r.ChildBytes, HardBytes: r.LifeBytes,
-		SoftPkts: r.ChildPkts, HardPkts: r.LifePkts, IKETime: r.IKETime, Jitter: r.Jitter}
+		SoftPkts: r.ChildPkts, HardPkts: r.LifePkts, IKETime: r.IKETime, Jitter: r.Jitter,
+		ReauthTime: r.ReauthTime}
 	return p, nil
 }
 

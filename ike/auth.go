@@ -37,9 +37,11 @@ func (e *Engine) sendAuth(sa *ikeSA) {
 			return nil
 		}
 		m.Auth = a
-		if p.Auth != AuthNull {
+		if p.Auth != AuthNull && sa.reauthOf == nil {
 			// RFC 7296, Section 2.4; RFC 7619, Section 2.3 (ignored
-			// from ID_NULL peers, so not sent either).
+			// from ID_NULL peers, so not sent either). A
+			// reauthentication keeps the old SA until the new one is
+			// up, so it must not tell the peer to drop it.
 			m.Notifies = append(m.Notifies, notify{Type: NInitialContact})
 		}
 		m.SA, m.hasSA = offerFromProposals(p.ESP, spiBytes(child.spiIn), false), true
@@ -114,6 +116,15 @@ func (e *Engine) established(sa *ikeSA) {
 	e.stats.IKEUp++
 	e.log.Info("IKE SA established", "tunnel", sa.peer.Name, "peer", sa.remote, "remote_id", sa.remoteID.String(),
 		"initiator", sa.initiator, "suite", ikeSuiteName(sa.chosen), "nat", sa.natT)
+	if old := sa.reauthOf; old != nil {
+		// Make-before-break reauthentication (issue 5): the new SA is
+		// up, the old one goes.
+		sa.reauthOf = nil
+		sa.generation = old.generation + 1
+		if old.state == stEstablished {
+			e.deleteIKE(old, "reauthenticated")
+		}
+	}
 }
 
 // onAuthRequest is the responder's IKE_AUTH (RFC 7296, Section 1.2, 2.15).
@@ -195,7 +206,7 @@ func (e *Engine) finishAuthRequest(sa *ikeSA, m *msg, p *Peer, key crypto.Public
 	if p.Auth != AuthNull && sa.remoteID.Type != IDNull {
 		for _, old := range e.sas {
 			if old != sa && old.peer == p && old.state == stEstablished && old.remoteID.Matches(sa.remoteID) &&
-				(m.notify(NInitialContact) != nil || !old.initiator) {
+				m.notify(NInitialContact) != nil {
 				e.destroy(old, "replaced by new IKE SA from the same identity")
 			}
 		}

@@ -52,6 +52,7 @@ type Lifetime struct {
 	SoftBytes, HardBytes uint64
 	SoftPkts, HardPkts   uint64
 	IKETime              time.Duration // IKE SA rekey
+	ReauthTime           time.Duration // reauthentication, make-before-break (0: never)
 	Jitter               time.Duration // random amount taken off the soft times
 }
 

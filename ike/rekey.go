@@ -78,15 +78,41 @@ func (e *Engine) armChild(sa *ikeSA, c *childSA) {
 	}
 }
 
-// armIKE sets a new IKE SA's rekey timer.
+// armIKE sets a new IKE SA's rekey and reauthentication timers. Only a
+// side that can reach the peer (a configured address) reauthenticates.
 func (e *Engine) armIKE(sa *ikeSA) {
 	l := sa.peer.Lifetime
 	sa.rekeyAt = e.softTime(sa.created, l.IKETime, 0, sa.initiator, l.Jitter)
+	if l.ReauthTime > 0 && sa.peer.Remote.IsValid() {
+		sa.reauthAt = e.softTime(sa.created, l.ReauthTime, 0, sa.initiator, l.Jitter)
+	}
+}
+
+// reauthenticate sets up a new IKE SA with fresh authentication next to
+// sa; sa is deleted once the new one is established (make-before-break,
+// issue 5).
+func (e *Engine) reauthenticate(sa *ikeSA) {
+	p := sa.peer
+	e.log.Info("reauthenticating", "tunnel", p.Name)
+	if err := e.initiate(p.Name); err != nil {
+		e.log.Warn("reauthentication", "tunnel", p.Name, "err", err)
+		return
+	}
+	for _, n := range e.sas {
+		if n.peer == p && n.state == stInitSent && n.reauthOf == nil && n != sa {
+			n.reauthOf = sa
+		}
+	}
 }
 
 // rekeyTimers runs the lifetime timers of an established IKE SA.
 func (e *Engine) rekeyTimers(sa *ikeSA, now time.Time) {
 	due := func(t time.Time) bool { return !t.IsZero() && !now.Before(t) }
+	if due(sa.reauthAt) {
+		sa.reauthAt, sa.rekeyAt, sa.retryAt = time.Time{}, time.Time{}, time.Time{}
+		e.reauthenticate(sa)
+		return
+	}
 	if due(sa.rekeyAt) || due(sa.retryAt) {
 		sa.rekeyAt, sa.retryAt = time.Time{}, time.Time{}
 		e.startIKERekey(sa)

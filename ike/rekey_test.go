@@ -190,3 +190,28 @@ func TestIKERekeyCollision(t *testing.T) {
 		childKeysMatch(t, nw, 1)
 	}
 }
+
+func TestReauthenticationMakeBeforeBreak(t *testing.T) {
+	pa, pb := pskPeers("", "")
+	pa.Lifetime = Lifetime{ReauthTime: 100 * time.Second}
+	nw := newNet(t, pa, pb, nil)
+	nw.up(t)
+	old := nw.a.e.saForPeer("ab")
+	oldChild := old.children[0].spiIn
+	// Watch the data plane: some Child SA must be installed at every
+	// moment, on both sides (make-before-break).
+	for i := 0; i < 11; i++ {
+		nw.advance(10 * time.Second)
+		if len(nw.a.installed) == 0 || len(nw.b.installed) == 0 {
+			t.Fatal("a moment without a Child SA")
+		}
+	}
+	n := nw.a.e.saForPeer("ab")
+	if n == old || n.generation != 1 || len(nw.a.e.sas) != 1 || len(nw.b.e.sas) != 1 {
+		t.Fatalf("not reauthenticated: %d and %d IKE SAs", len(nw.a.e.sas), len(nw.b.e.sas))
+	}
+	if _, still := nw.a.installed[oldChild]; still {
+		t.Fatal("old Child SA kept")
+	}
+	checkUp(t, nw)
+}

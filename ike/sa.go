@@ -76,6 +76,8 @@ type ikeSA struct {
 	childOps    int       // our CREATE_CHILD_SA / Child SA Deletes in flight
 	restart     bool      // set the tunnel up again when this SA is destroyed
 	generation  int       // rekeys since the tunnel's first IKE SA
+	reauthAt    time.Time // when to reauthenticate (original initiator only)
+	reauthOf    *ikeSA    // the SA this one reauthenticates
 }
 
 // childSA is one Child SA pair.
@@ -254,6 +256,7 @@ func (e *Engine) nextDeadline() (time.Time, bool) {
 			take(e.keepaliveDue(sa))
 			take(sa.rekeyAt)
 			take(sa.retryAt)
+			take(sa.reauthAt)
 			for _, c := range sa.children {
 				take(c.rekeyAt)
 				take(c.hardAt)
@@ -377,6 +380,11 @@ func (e *Engine) destroy(sa *ikeSA, why string) {
 		if sa.state == stInitDone {
 			e.halfDone(sa)
 		}
+	}
+	if old := sa.reauthOf; old != nil && old.state == stEstablished {
+		// The reauthentication failed: the old SA carries on and tries
+		// again later.
+		old.reauthAt = e.clock.Now().Add(retryBase << 2)
 	}
 	sa.state = stDead
 	sa.out = nil
