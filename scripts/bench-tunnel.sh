@@ -24,7 +24,10 @@
 #
 # Both Go daemons run with the same GOGC and GOMEMLIMIT (default 50 and
 # 48MiB, swanling's own defaults; override with BENCH_GOGC and
-# BENCH_GOMEMLIMIT). SYSTEMS="veth swanling-aes ..." picks systems.
+# BENCH_GOMEMLIMIT). SYSTEMS="veth swanling-aes ..." picks systems,
+# STREAMS="1" the iperf3 stream counts (default "1 4"). For an A/B test
+# in one run, ALT=/path/to/other/swanling adds the systems alt-aes and
+# alt-chacha, which run that binary instead of the one built here.
 #
 # Needs root, Go, iperf3, wireguard-tools (wg), strongswan-charon,
 # strongswan-swanctl, libcharon-extra-plugins, libstrongswan-standard-plugins.
@@ -37,6 +40,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 WG_VERSION=${WG_VERSION:-v0.0.0-20260522210424-ecfc5a8d5446}
 SYSTEMS=${SYSTEMS:-veth swanling-aes swanling-chacha wireguard-go strongswan}
+STREAMS=${STREAMS:-1 4}
 export GOGC=${BENCH_GOGC:-50}
 export GOMEMLIMIT=${BENCH_GOMEMLIMIT:-48MiB}
 CHARON=/usr/lib/ipsec/charon
@@ -97,16 +101,17 @@ swanling_conf() { # algorithm keyA keyB spiA spiB peer local_ts remote_ts
 	EOF
 }
 
-start_swanling() { # algorithm keylen-in-octets
+start_swanling() { # algorithm keylen-in-octets [binary]
+	local bin=${3:-$WORK/swanling}
 	local alg=$1 n=$2 ka kb
 	ka=$(head -c "$n" /dev/urandom | od -An -tx1 | tr -d ' \n')
 	kb=$(head -c "$n" /dev/urandom | od -An -tx1 | tr -d ' \n')
 	mkdir -p "$WORK/swl-a" "$WORK/swl-b"
 	swanling_conf "$alg" "$ka" "$kb" 4096 8192 192.0.2.2 198.51.100.1/32 203.0.113.1/32 >"$WORK/swl-a/c.toml"
 	swanling_conf "$alg" "$kb" "$ka" 8192 4096 192.0.2.1 203.0.113.1/32 198.51.100.1/32 >"$WORK/swl-b/c.toml"
-	ip netns exec "$A" "$WORK/swanling" run -c "$WORK/swl-a/c.toml" -control "$WORK/swl-a/ctl" 2>"$WORK/swl-a/log" &
+	ip netns exec "$A" "$bin" run -c "$WORK/swl-a/c.toml" -control "$WORK/swl-a/ctl" 2>"$WORK/swl-a/log" &
 	PIDA=$!
-	ip netns exec "$B" "$WORK/swanling" run -c "$WORK/swl-b/c.toml" -control "$WORK/swl-b/ctl" 2>"$WORK/swl-b/log" &
+	ip netns exec "$B" "$bin" run -c "$WORK/swl-b/c.toml" -control "$WORK/swl-b/ctl" 2>"$WORK/swl-b/log" &
 	PIDB=$!
 	netns_track $PIDA
 	netns_track $PIDB
@@ -290,7 +295,7 @@ measure() { # system
 		idle0=$(( $(proc_kib $PIDA VmRSS) > $(proc_kib $PIDB VmRSS) ? $(proc_kib $PIDA VmRSS) : $(proc_kib $PIDB VmRSS) ))
 		sb=$(sock_buf_bytes "$A" $PIDA)
 	fi
-	for p in 1 4; do
+	for p in $STREAMS; do
 		ticks0A=$(proc_ticks $PIDA)
 		ticks0B=$(proc_ticks $PIDB)
 		t0=$(date +%s.%N)
@@ -325,6 +330,8 @@ for round in $(seq 1 "$ROUNDS"); do
 		veth) start_veth && ok=1 ;;
 		swanling-aes) start_swanling aes128gcm16 20 && ok=1 ;;
 		swanling-chacha) start_swanling chacha20poly1305 36 && ok=1 ;;
+		alt-aes) start_swanling aes128gcm16 20 "$ALT" && ok=1 ;;
+		alt-chacha) start_swanling chacha20poly1305 36 "$ALT" && ok=1 ;;
 		wireguard-go) start_wireguard && ok=1 ;;
 		strongswan) start_strongswan && ok=1 ;;
 		*) log "unknown system $sys" ;;
@@ -342,7 +349,7 @@ done
 
 # ---- the table ----
 uname -r >"$WORK/kernel"
-awk -F'\t' -v systems="$SYSTEMS" -v rounds="$ROUNDS" -v dur="$DURATION" -v gogc="$GOGC" -v gml="$GOMEMLIMIT" -v kernel="$(uname -r)" -v cpus="$(nproc)" '
+awk -F'\t' -v systems="$SYSTEMS" -v streams="$STREAMS" -v rounds="$ROUNDS" -v dur="$DURATION" -v gogc="$GOGC" -v gml="$GOMEMLIMIT" -v kernel="$(uname -r)" -v cpus="$(nproc)" '
 function median(list,   n, a, i, j, t) {
 	n = split(list, a, " ")
 	if (n == 0) return 0
@@ -357,8 +364,10 @@ END {
 	printf "%-16s %3s %8s %7s %7s %6s %6s %9s %9s %9s %9s\n", "system", "P", "Gbit/s", "x veth", "x wg-go", "CPU A", "CPU B", "peak RSS", "idle RSS", "idle aft", "sock buf"
 	printf "%-16s %3s %8s %7s %7s %6s %6s %9s %9s %9s %9s\n", "", "", "", "", "", "%", "%", "MiB", "MiB", "MiB", "MiB"
 	n = split(systems, s, " ")
-	for (p = 1; p <= 4; p += 3) {
-		vg = median(g["veth", p]); wg = median(g["wireguard-go", p])
+	np = split(streams, ps, " ")
+	for (q = 1; q <= np; q++) {
+		p = ps[q]
+		vg = (("veth", p) in g) ? median(g["veth", p]) : 0; wg = (("wireguard-go", p) in g) ? median(g["wireguard-go", p]) : 0
 		for (k = 1; k <= n; k++) {
 			x = s[k]; if (!((x, p) in g)) continue
 			m = median(g[x, p])
