@@ -454,6 +454,21 @@ type IKEStatus struct {
 	Algorithms string `json:"algorithms"`
 	AgeSeconds int64  `json:"age_seconds"`
 	State      string `json:"state"`
+	// Generation counts rekeys: 0 for the first IKE SA (issue 5).
+	Generation int `json:"generation"`
+	// RekeyInSeconds is the time left until the next rekey or
+	// reauthentication; -1 when none is planned.
+	RekeyInSeconds int64 `json:"rekey_in_seconds"`
+	// Children carries the engine's rekey data of this IKE SA's Child
+	// SAs; Status copies it into the matching ChildStatus rows.
+	Children []ChildRekey `json:"-"`
+}
+
+// ChildRekey is the rekey state the IKE engine keeps for one Child SA.
+type ChildRekey struct {
+	SPIIn          uint32
+	Generation     int
+	RekeyInSeconds int64 // -1: no rekey by time planned
 }
 
 // ChildStatus describes one Child SA.
@@ -469,6 +484,11 @@ type ChildStatus struct {
 	PacketsIn  uint64            `json:"packets_in"`
 	PacketsOut uint64            `json:"packets_out"`
 	Drops      map[string]uint64 `json:"drops,omitempty"`
+	// Generation counts rekeys: 0 for the first Child SA (issue 5).
+	Generation int `json:"generation"`
+	// RekeyInSeconds is the time left until the next rekey by time; -1
+	// when none is planned or unknown (manual SAs).
+	RekeyInSeconds int64 `json:"rekey_in_seconds"`
 }
 
 // DataplaneStatus is the state of the TUN device, the sockets and the loop.
@@ -510,9 +530,15 @@ func (d *daemon) Status() Status {
 		}
 		return nil
 	}
+	rekey := map[uint32]ChildRekey{}
+	for _, s := range st.IKE {
+		for _, c := range s.Children {
+			rekey[c.SPIIn] = c
+		}
+	}
 	used := map[*esp.SAStatus]bool{}
 	add := func(name string, in, out *esp.SAStatus) {
-		c := ChildStatus{Tunnel: name}
+		c := ChildStatus{Tunnel: name, RekeyInSeconds: -1}
 		var created int64
 		for _, s := range []*esp.SAStatus{in, out} {
 			if s == nil {
@@ -535,6 +561,9 @@ func (d *daemon) Status() Status {
 			}
 		}
 		if in != nil {
+			if r, ok := rekey[in.SPI]; ok {
+				c.Generation, c.RekeyInSeconds = r.Generation, r.RekeyInSeconds
+			}
 			c.SPIIn = fmt.Sprintf("%08x", in.SPI)
 			c.BytesIn, c.PacketsIn = in.Bytes, in.Packets
 		}
@@ -679,3 +708,12 @@ func (t espTransport) Recv(p []esp.Packet) (int, error) { return t.c.Recv(asEnca
 func (t espTransport) Send(p []esp.Packet) (int, error) { return t.c.Send(asEncap(p)) }
 func (t espTransport) BatchSize() int                   { return t.c.BatchSize() }
 func (t espTransport) Close() error                     { return t.c.Close() }
+
+// rekeyIn is the whole seconds from now until at, for the RekeyInSeconds
+// fields: -1 when at is zero (no rekey planned), 0 when it is past.
+func rekeyIn(now, at time.Time) int64 {
+	if at.IsZero() {
+		return -1
+	}
+	return max(0, int64(at.Sub(now)/time.Second))
+}
