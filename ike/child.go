@@ -113,6 +113,7 @@ func filterNum(os []Offer, num uint8) []Offer {
 // installChild hands the Child SA to the data plane.
 func (e *Engine) installChild(sa *ikeSA, c *childSA) error {
 	c.created = e.clock.Now()
+	c.life = e.childLifetime(sa, c)
 	if err := e.out.InstallChild(e.childData(c, sa)); err != nil {
 		return err
 	}
@@ -130,7 +131,7 @@ func (e *Engine) installChild(sa *ikeSA, c *childSA) error {
 func (e *Engine) childData(c *childSA, sa *ikeSA) ChildSA {
 	d := ChildSA{Tunnel: c.peer.Name, SPIIn: c.spiIn, SPIOut: c.spiOut, Suite: suiteName(c.chosen),
 		KeyIn: c.keyIn, KeyOut: c.keyOut, IntegIn: c.integIn, IntegOut: c.integOut, ESN: c.chosen.ESN,
-		LocalTS: Prefixes(c.localTS), RemoteTS: Prefixes(c.remoteTS), Lifetime: c.peer.Lifetime, Initiator: c.initiator,
+		LocalTS: Prefixes(c.localTS), RemoteTS: Prefixes(c.remoteTS), Lifetime: c.life, Initiator: c.initiator,
 		Rekeys: c.rekeys}
 	if sa != nil {
 		d.Local, d.Peer = sa.local, sa.remote
@@ -376,5 +377,8 @@ func (e *Engine) onCreateChildRequest(sa *ikeSA, m *msg) {
 		// until then it keeps working. If we are rekeying it too, the
 		// nonces decide when our exchange completes (Section 2.8.1).
 		rekeyOf.peerRekey = c
+		// Issue 5: the old inbound SA keeps accepting until the peer's
+		// Delete arrives or the grace period ends.
+		rekeyOf.graceAt = e.clock.Now().Add(RekeyGrace)
 	}
 }

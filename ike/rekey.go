@@ -29,6 +29,12 @@ import (
 
 const maxRekeyRetries = 4
 
+// RekeyGrace is how long a Child SA that the peer rekeyed keeps working
+// when the peer's Delete for it does not come (issue 5: make-before-break).
+// The peer has moved its outbound traffic to the new SA when the exchange
+// completed, so only packets delayed in the network still use the old one.
+const RekeyGrace = 30 * time.Second
+
 // retryBase is the first delay before a refused rekey is tried again.
 const retryBase = 2 * time.Second
 
@@ -67,6 +73,40 @@ func (e *Engine) softTime(t time.Time, soft, hard time.Duration, originalInitiat
 	}
 	d -= e.jitter(min(jitter, d/2))
 	return t.Add(d)
+}
+
+// softCount is the soft byte or packet limit handed to the data plane for
+// a configured soft and hard limit: like softTime, the original responder
+// moves half-way to the hard limit (or 1/20 further without one) so that
+// the original initiator's rekey comes first, and both take off a random
+// jitter of up to a tenth of the soft limit (issue 5). The responder's
+// jitter stays below half its extra margin, so its limit is always later.
+func (e *Engine) softCount(soft, hard uint64, originalInitiator bool) uint64 {
+	if soft == 0 {
+		return 0
+	}
+	j := soft / 10
+	if !originalInitiator {
+		margin := soft / 20
+		if hard > soft {
+			margin = (hard - soft) / 2
+		}
+		soft += margin
+		j = min(j, margin/2)
+	}
+	if j > 0 {
+		soft -= uint64(e.jitter(time.Duration(min(j, 1<<62))))
+	}
+	return max(soft, 1)
+}
+
+// childLifetime is the Lifetime handed to the data plane with c: the
+// configured one with the soft counts moved by softCount.
+func (e *Engine) childLifetime(sa *ikeSA, c *childSA) Lifetime {
+	l := c.peer.Lifetime
+	l.SoftBytes = e.softCount(l.SoftBytes, l.HardBytes, sa.initiator)
+	l.SoftPkts = e.softCount(l.SoftPkts, l.HardPkts, sa.initiator)
+	return l
 }
 
 // armChild sets a new Child SA's lifetime timers.
@@ -124,6 +164,18 @@ func (e *Engine) rekeyTimers(sa *ikeSA, now time.Time) {
 			e.log.Info("Child SA hard lifetime reached", "tunnel", c.peer.Name, "spi_in", hex32(c.spiIn))
 			if !c.deleting {
 				e.deleteChild(sa, c)
+			}
+		case due(c.graceAt):
+			c.graceAt = time.Time{}
+			if !c.deleting && c.rekeying == nil && c.peerRekey != nil && c.peerRekey.installed {
+				// The peer has not deleted the SA it replaced: drop it
+				// here (both directions; outbound moves to the new SA)
+				// and tell the peer, naming our inbound SPI (RFC 7296,
+				// Section 3.11).
+				e.log.Info("rekeyed Child SA not deleted by the peer; grace period over",
+					"tunnel", c.peer.Name, "spi_in", hex32(c.spiIn))
+				e.dropChild(sa, c)
+				e.sendDeleteChildSPI(sa, c.spiIn)
 			}
 		case due(c.rekeyAt) || due(c.retryAt):
 			c.rekeyAt, c.retryAt = time.Time{}, time.Time{}

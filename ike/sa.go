@@ -105,6 +105,8 @@ type childSA struct {
 	peerRekey  *childSA  // the peer's replacement (a collision if rekeying is set too)
 	deleting   bool      // our Delete is out
 	generation int       // rekeys since the first Child SA of its line
+	life       Lifetime  // as handed to the data plane: soft counts with margin and jitter
+	graceAt    time.Time // rekeyed by the peer: drop if its Delete has not come by then
 }
 
 // request is our outstanding request (RFC 7296, Section 2.1).
