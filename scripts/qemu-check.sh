@@ -120,7 +120,7 @@ unit() {
 		return 0
 	fi
 	echo "== unit tests under $q (${envs[*]}): ${pkgs[*]}"
-	env "${envs[@]}" go test -count=1 -timeout 20m \
+	env "${envs[@]}" go test -count=1 -timeout 10m \
 		-exec "$PWD/scripts/qemu-check.sh exec $q" "${pkgs[@]}"
 }
 
