@@ -140,6 +140,10 @@ func (e *Engine) onAuthRequest(sa *ikeSA, m *msg) {
 		return
 	}
 	p := e.pickPeer(sa, m)
+	if p == nil && e.oe != nil {
+		e.oeAuthRequest(sa, m)
+		return
+	}
 	if p == nil {
 		e.log.Info("no tunnel for identity", "peer", sa.remote, "id", m.IDi.String(), "method", m.Auth.Method)
 		e.respondError(sa, m, NAuthFailed)
@@ -158,6 +162,9 @@ func (e *Engine) onAuthRequest(sa *ikeSA, m *msg) {
 // initiator's IDi (and IDr, when it names one).
 func (e *Engine) pickPeer(sa *ikeSA, m *msg) *Peer {
 	for _, p := range e.candidates(sa.remote) {
+		if p.oe != nil {
+			continue // the OE template: oeAuthRequest decides
+		}
 		if !p.RemoteID.Matches(*m.IDi) {
 			continue
 		}

@@ -122,6 +122,9 @@ func (e *Engine) installChild(sa *ikeSA, c *childSA) error {
 	sa.children = append(sa.children, c)
 	e.armChild(sa, c)
 	e.stats.ChildUp++
+	if c.peer.oe != nil {
+		e.oeChildUp(sa, c)
+	}
 	e.log.Info("Child SA installed", "tunnel", c.peer.Name, "spi_in", hex32(c.spiIn), "spi_out", hex32(c.spiOut),
 		"suite", suiteName(c.chosen), "esn", c.chosen.ESN, "local_ts", Prefixes(c.localTS), "remote_ts", Prefixes(c.remoteTS))
 	return nil

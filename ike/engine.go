@@ -43,6 +43,8 @@ type Peer struct {
 	// stopped answering, or refused rekeying four times): for tunnels
 	// that are started, not trapped.
 	Restart bool
+
+	oe *oeConn // set on the peers OE makes (oe.go)
 }
 
 // Lifetime is handed to the data plane with every Child SA (and shapes the
@@ -181,6 +183,7 @@ type Engine struct {
 	// queueDrops counts datagrams dropped because the event queue was
 	// full; it is written from other goroutines.
 	queueDrops atomic.Uint64
+	oe         *oeState // opportunistic encryption, nil when off (oe.go)
 }
 
 type halfKey struct {

@@ -205,6 +205,10 @@ func (e *Engine) candidates(remote netip.AddrPort) []*Peer {
 			anyp = append(anyp, p)
 		}
 	}
+	if e.oe != nil {
+		// Any address may start OE; IKE_AUTH decides (oe.go).
+		anyp = append(anyp, e.oe.template)
+	}
 	return append(exact, anyp...)
 }
 

@@ -248,6 +248,9 @@ func (e *Engine) nextDeadline() (time.Time, bool) {
 		}
 	}
 	take(e.cookieRotate)
+	if t, ok := e.oeNext(); ok {
+		take(t)
+	}
 	for _, sa := range e.sas {
 		if sa.out != nil {
 			take(sa.out.next)
@@ -356,6 +359,7 @@ func (e *Engine) tick() {
 			delete(e.sas, spi)
 		}
 	}
+	e.oeTick(now)
 }
 
 // destroy forgets an IKE SA and removes its Child SAs from the data plane.
@@ -393,6 +397,9 @@ func (e *Engine) destroy(sa *ikeSA, why string) {
 	sa.queue = nil
 	sa.keys = nil
 	delete(e.sas, sa.localSPI())
+	if sa.peer != nil && sa.peer.oe != nil && e.oe != nil {
+		e.oeSADown(sa, why)
+	}
 	if sa.restart && sa.peer != nil && sa.peer.Restart && !e.stopping && e.saForPeer(sa.peer.Name) == nil {
 		e.log.Info("setting the tunnel up again", "tunnel", sa.peer.Name)
 		if err := e.initiate(sa.peer.Name); err != nil {
