@@ -23,9 +23,11 @@ const (
 )
 
 const (
-	ctrlLen     = 64    // room for IPV6_PKTINFO (40 octets) and UDP_SEGMENT (24)
+	ctrlLen     = 64    // room for IPV6_PKTINFO (40 octets) and UDP_SEGMENT or UDP_GRO (24)
 	maxGSOSegs  = 64    // UDP_MAX_SEGMENTS is 64 on older kernels, 128 on newer
 	maxGSOBytes = 65000 // a UDP datagram's payload, with room for the headers
+	groMsgs     = 8     // coalesced datagrams per recvmmsg with UDP GRO
+	groBufLen   = 65536 // the largest UDP payload, rounded up
 )
 
 // Config says which sockets Listen opens.
@@ -53,7 +55,31 @@ type sock struct {
 	v6      bool
 	local   netip.AddrPort // bound address; the port is 0 for raw sockets
 	gso     atomic.Bool
-	bufSize int // buffer size asked for, per direction
+	gro     *groState // UDP GRO on receive; nil where the kernel refused it
+	bufSize int       // buffer size asked for, per direction
+}
+
+// groState is the receive side of a NAT-T socket with UDP GRO (Linux
+// 5.0): the kernel hands runs of equal-sized datagrams of one flow over as
+// one buffer with the segment size in a UDP_GRO control message (a GSO
+// train from the peer is not even cut up). One recvmmsg takes up to groMsgs
+// such buffers; Recv cuts them into packets, copying each into the caller's
+// buffer, and keeps what does not fit for the next call. A copy in user
+// space is much cheaper than a socket buffer, queueing and a recvmmsg
+// entry per datagram in the kernel.
+type groState struct {
+	mu    sync.Mutex
+	buf   []byte // groMsgs * groBufLen, touched only as far as used
+	hdrs  []unix.Mmsghdr
+	iovs  []unix.Iovec
+	names []unix.RawSockaddrInet6
+	ctrl  []byte
+	lens  []int       // received length of each message
+	segs  []int       // segment size of each message
+	n     int         // messages received
+	j     int         // message being cut
+	off   int         // next segment in message j
+	left  atomic.Bool // j < n: segments wait for the next Recv
 }
 
 // Counters count what went through and what was dropped; read them with
@@ -62,6 +88,7 @@ type Counters struct {
 	RxESP, RxIKE, RxKeepalive atomic.Uint64
 	TxESP, TxIKE, TxKeepalive atomic.Uint64
 	GSOSends                  atomic.Uint64 // sendmmsg messages carrying several ESP packets
+	GROReceives               atomic.Uint64 // received buffers carrying several datagrams (UDP GRO)
 
 	DropInvalid   atomic.Uint64 // neither IKE, ESP nor keepalive; raw packet with a bad IP header
 	DropTruncated atomic.Uint64 // larger than the buffer offered
@@ -265,6 +292,11 @@ func openUDP(local netip.AddrPort, kind sockKind, mark uint32, bufSize int) (*so
 		if _, err := unix.GetsockoptInt(fd, unix.SOL_UDP, unix.UDP_SEGMENT); err == nil {
 			s.gso.Store(true)
 		}
+		// UDP GRO (Linux 5.0); without it every datagram costs a socket
+		// buffer and a recvmmsg entry.
+		if unix.SetsockoptInt(fd, unix.SOL_UDP, unix.UDP_GRO, 1) == nil {
+			s.gro = newGRO()
+		}
 	}
 	return s, nil
 }
@@ -416,6 +448,14 @@ func (c *Conn) Recv(pkts []Packet) (int, error) {
 				return n, err
 			}
 		}
+		// Segments left from a coalesced datagram do not wake epoll.
+		for _, sk := range c.natt {
+			if sk != nil && sk.gro != nil && sk.gro.left.Load() {
+				if n, err := c.recvSock(sk, pkts, s); n > 0 || err != nil {
+					return n, err
+				}
+			}
+		}
 		ne, err := unix.EpollWait(c.epfd, s.events, -1)
 		if err != nil {
 			if err == unix.EINTR {
@@ -441,6 +481,9 @@ func (c *Conn) Recv(pkts []Packet) (int, error) {
 // recvSock reads one batch from s without blocking and returns the number
 // of ESP packets, moved to the front of pkts.
 func (c *Conn) recvSock(sk *sock, pkts []Packet, s *scratch) (int, error) {
+	if sk.gro != nil {
+		return c.recvGRO(sk, pkts)
+	}
 	n := len(pkts)
 	for i := 0; i < n; i++ {
 		b := pkts[i].Buf[pkts[i].Off:]
@@ -505,7 +548,7 @@ func (c *Conn) recvSock(sk *sock, pkts []Packet, s *scratch) (int, error) {
 				pkts[i].Peer = peer
 				keep = true
 			case KindIKE:
-				c.deliverIKE(data[MarkerLen:], sk, s, i, peer)
+				c.deliverIKE(data[MarkerLen:], sk, s.ctrl[i*ctrlLen:i*ctrlLen+int(s.hdrs[i].Hdr.Controllen)], peer)
 			case KindKeepalive:
 				// RFC 3948, Section 2.3: ignored by the receiver.
 				c.Counters.RxKeepalive.Add(1)
@@ -517,7 +560,7 @@ func (c *Conn) recvSock(sk *sock, pkts []Packet, s *scratch) (int, error) {
 				c.Counters.DropInvalid.Add(1)
 				continue
 			}
-			c.deliverIKE(data, sk, s, i, peer)
+			c.deliverIKE(data, sk, s.ctrl[i*ctrlLen:i*ctrlLen+int(s.hdrs[i].Hdr.Controllen)], peer)
 		}
 		if keep {
 			if i != w {
@@ -530,7 +573,134 @@ func (c *Conn) recvSock(sk *sock, pkts []Packet, s *scratch) (int, error) {
 	return w, nil
 }
 
-func (c *Conn) deliverIKE(msg []byte, sk *sock, s *scratch, i int, peer netip.AddrPort) {
+// deliverIKE hands a copy of an IKE message to the handler; ctrl holds the
+// message's control messages (IP_PKTINFO for the local address).
+func newGRO() *groState {
+	return &groState{
+		buf:   make([]byte, groMsgs*groBufLen),
+		hdrs:  make([]unix.Mmsghdr, groMsgs),
+		iovs:  make([]unix.Iovec, groMsgs),
+		names: make([]unix.RawSockaddrInet6, groMsgs),
+		ctrl:  make([]byte, groMsgs*ctrlLen),
+		lens:  make([]int, groMsgs),
+		segs:  make([]int, groMsgs),
+	}
+}
+
+// recvGRO fills pkts from a UDP GRO socket: first the segments left from
+// the last call, then one recvmmsg without waiting, cut into packets.
+// Packets of every kind are classified as recvSock does.
+func (c *Conn) recvGRO(sk *sock, pkts []Packet) (int, error) {
+	g := sk.gro
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	w := g.cut(c, sk, pkts, 0)
+	if w == len(pkts) {
+		return w, nil
+	}
+	for i := range g.hdrs {
+		g.iovs[i].Base = &g.buf[i*groBufLen]
+		g.iovs[i].SetLen(groBufLen)
+		h := &g.hdrs[i]
+		h.Hdr.Name = (*byte)(unsafe.Pointer(&g.names[i]))
+		h.Hdr.Namelen = unix.SizeofSockaddrInet6
+		h.Hdr.Iov = &g.iovs[i]
+		h.Hdr.SetIovlen(1)
+		h.Hdr.Control = &g.ctrl[i*ctrlLen]
+		h.Hdr.SetControllen(ctrlLen)
+		h.Hdr.Flags = 0
+		h.Len = 0
+	}
+	r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(sk.fd), uintptr(unsafe.Pointer(&g.hdrs[0])), groMsgs, unix.MSG_DONTWAIT, 0, 0)
+	switch e {
+	case 0:
+	case unix.EBADF, unix.ENOTSOCK:
+		return w, ErrClosed
+	default:
+		// EAGAIN, EINTR, or a queued ICMP error reported once.
+		return w, nil
+	}
+	g.n, g.j, g.off = 0, 0, 0
+	for i := 0; i < int(r); i++ {
+		l := int(g.hdrs[i].Len)
+		if g.hdrs[i].Hdr.Flags&unix.MSG_TRUNC != 0 {
+			c.Counters.DropTruncated.Add(1)
+			l = 0
+		}
+		seg := groSegment(g.ctrl[i*ctrlLen : i*ctrlLen+int(g.hdrs[i].Hdr.Controllen)])
+		if seg <= 0 || seg >= l {
+			seg = l
+		} else {
+			c.Counters.GROReceives.Add(1)
+		}
+		g.lens[i], g.segs[i] = l, seg
+	}
+	g.n = int(r)
+	return g.cut(c, sk, pkts, w), nil
+}
+
+// cut copies the waiting segments into pkts[w:] (ESP) or hands them on
+// (IKE, keepalives) and returns the new number of packets in pkts.
+func (g *groState) cut(c *Conn, sk *sock, pkts []Packet, w int) int {
+	esp := 0
+	for w < len(pkts) && g.j < g.n {
+		j := g.j
+		l, seg := g.lens[j], g.segs[j]
+		if g.off >= l {
+			g.j++
+			g.off = 0
+			continue
+		}
+		msg := g.buf[j*groBufLen : j*groBufLen+l]
+		data := msg[g.off:min(g.off+seg, l)]
+		g.off += seg
+		peer := getName(&g.names[j])
+		switch Classify(data) {
+		case KindESP:
+			p := &pkts[w]
+			if p.Off < 0 || p.Off > len(p.Buf) || len(data) > len(p.Buf)-p.Off {
+				c.Counters.DropTruncated.Add(1)
+				continue
+			}
+			p.Len = copy(p.Buf[p.Off:], data)
+			p.Peer = peer
+			w++
+			esp++
+		case KindIKE:
+			c.deliverIKE(data[MarkerLen:], sk, g.ctrl[j*ctrlLen:j*ctrlLen+int(g.hdrs[j].Hdr.Controllen)], peer)
+		case KindKeepalive:
+			// RFC 3948, Section 2.3: ignored by the receiver.
+			c.Counters.RxKeepalive.Add(1)
+		default:
+			c.Counters.DropInvalid.Add(1)
+		}
+	}
+	for g.j < g.n && g.off >= g.lens[g.j] {
+		g.j++
+		g.off = 0
+	}
+	g.left.Store(g.j < g.n)
+	c.Counters.RxESP.Add(uint64(esp))
+	return w
+}
+
+// groSegment returns the segment size from a UDP_GRO control message, or 0.
+func groSegment(ctrl []byte) int {
+	for len(ctrl) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&ctrl[0]))
+		cl := int(h.Len)
+		if cl < unix.SizeofCmsghdr || cl > len(ctrl) {
+			return 0
+		}
+		if h.Level == unix.SOL_UDP && h.Type == unix.UDP_GRO && cl >= unix.SizeofCmsghdr+4 {
+			return int(*(*int32)(unsafe.Pointer(&ctrl[unix.SizeofCmsghdr])))
+		}
+		ctrl = ctrl[min(unix.CmsgSpace(cl-unix.SizeofCmsghdr), len(ctrl)):]
+	}
+	return 0
+}
+
+func (c *Conn) deliverIKE(msg []byte, sk *sock, ctrl []byte, peer netip.AddrPort) {
 	hp := c.handler.Load()
 	if hp == nil {
 		c.Counters.DropNoHandler.Add(1)
@@ -538,7 +708,6 @@ func (c *Conn) deliverIKE(msg []byte, sk *sock, s *scratch, i int, peer netip.Ad
 	}
 	c.Counters.RxIKE.Add(1)
 	local := sk.local
-	ctrl := s.ctrl[i*ctrlLen : i*ctrlLen+int(s.hdrs[i].Hdr.Controllen)]
 	if a, ok := pktinfoAddr(ctrl); ok {
 		local = netip.AddrPortFrom(a, sk.local.Port())
 	}
