@@ -136,6 +136,7 @@ const (
 	Unicast     RouteType = unix.RTN_UNICAST     // through the device
 	Blackhole   RouteType = unix.RTN_BLACKHOLE   // dropped silently (fail closed)
 	Unreachable RouteType = unix.RTN_UNREACHABLE // dropped with ICMP unreachable (fail closed)
+	Throw       RouteType = unix.RTN_THROW       // lookup goes on with the next rule (bypass of a table)
 )
 
 // Route is one route. Dst is the destination prefix; Index is the output
