@@ -93,10 +93,14 @@ type OEOutput interface {
 // OEConfig enables OE in an engine (Config.OE).
 type OEConfig struct {
 	Groups []OEGroup
-	// LocalID is our identity; zero: our inner address (ID_IPV4/6_ADDR).
+	// LocalID is our identity; zero: the outer address IKE runs from
+	// (ID_IPV4/6_ADDR), which is what our DNS records name.
 	LocalID Identity
 	// Local4, Local6 are our outer addresses (invalid: routing chooses).
 	Local4, Local6 netip.Addr
+	// LocalFor, if set, returns the outer address towards a gateway when
+	// Local4/Local6 is not set (what routing chooses).
+	LocalFor func(remote netip.Addr) netip.Addr
 	// PrivateKey signs our AUTH (RFC 7427); nil: AUTH_NULL only.
 	PrivateKey crypto.Signer
 	IKE, ESP   []Proposal // default DefaultProposals
@@ -407,11 +411,14 @@ func (e *Engine) oeNegotiate(c *oeConn) {
 	if gw.Addr.Is6() {
 		p.Local = o.cfg.Local6
 	}
+	if !p.Local.IsValid() && o.cfg.LocalFor != nil {
+		p.Local = o.cfg.LocalFor(gw.Addr)
+	}
 	switch {
 	case gw.Key != nil && o.cfg.PrivateKey != nil:
 		// RFC 7427 signatures with the key from DNS.
 		p.Auth, p.PrivateKey, p.PeerKey = AuthPubkey, o.cfg.PrivateKey, gw.Key
-		p.LocalID = o.localID(c.pair.local)
+		p.LocalID = o.localID(p.Local, c.pair.local)
 		if gw.FQDN != "" {
 			p.RemoteID = Identity{Type: IDFQDN, Data: []byte(gw.FQDN)}
 		} else {
@@ -438,9 +445,14 @@ func (e *Engine) oeNegotiate(c *oeConn) {
 	}
 }
 
-func (o *oeState) localID(inner netip.Addr) Identity {
+// localID is our identity: the configured one, else our outer address,
+// else (no outer address known) the inner one.
+func (o *oeState) localID(outer, inner netip.Addr) Identity {
 	if !o.cfg.LocalID.Any() {
 		return o.cfg.LocalID
+	}
+	if outer.IsValid() && !outer.IsUnspecified() {
+		return IdentityFromAddr(outer)
 	}
 	return IdentityFromAddr(inner)
 }
@@ -703,7 +715,7 @@ func (e *Engine) oeAuthRequest(sa *ikeSA, m *msg) {
 	if null {
 		p.Auth, p.LocalID, p.RemoteID = AuthNull, Identity{Type: IDNull}, Identity{}
 	} else {
-		p.Auth, p.PrivateKey, p.LocalID = AuthPubkey, o.cfg.PrivateKey, o.localID(dst)
+		p.Auth, p.PrivateKey, p.LocalID = AuthPubkey, o.cfg.PrivateKey, o.localID(sa.local.Addr(), dst)
 	}
 	c := &oeConn{name: p.Name, pair: pair, group: g, state: oeNegotiating, responder: true, peer: p}
 	p.oe = c

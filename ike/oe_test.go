@@ -127,7 +127,7 @@ func (nw *oeNet) add(addr netip.Addr, key crypto.Signer, groups []OEGroup, peers
 	if err != nil {
 		nw.t.Fatal(err)
 	}
-	if err := e.SetOE(OEConfig{Groups: groups, Local4: addr, LocalID: IdentityFromAddr(addr), PrivateKey: key,
+	if err := e.SetOE(OEConfig{Groups: groups, Local4: addr, PrivateKey: key, // LocalID: the outer address
 		Lookup: n.dns, Output: n, ShuntTime: 5 * time.Minute, LookupTimeout: 3 * time.Second}); err != nil {
 		nw.t.Fatal(err)
 	}
