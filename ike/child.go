@@ -231,8 +231,14 @@ func (e *Engine) startCreateChild(sa *ikeSA, rekeyOf *childSA) {
 		if t == NChildSANotFound {
 			// RFC 7296, Section 2.25: the peer has no such SA; drop ours
 			// and create a new one from scratch.
+			// Only if the tunnel has no other Child SA: a rekey of
+			// ours that crossed the peer's rekey and Delete of the
+			// same SA finds it gone, and the peer's replacement is
+			// already here (issue 5: a rekey crossing a Delete).
 			e.dropChild(sa, rekeyOf)
-			e.startCreateChild(sa, nil)
+			if len(sa.children) == 0 {
+				e.startCreateChild(sa, nil)
+			}
 			return
 		}
 		if sa.state == stEstablished && containsChild(sa.children, rekeyOf) {
@@ -284,6 +290,20 @@ func (e *Engine) startCreateChild(sa *ikeSA, rekeyOf *childSA) {
 			}
 		}
 		c.nr = m.Nonce
+		if rekeyOf != nil && rekeyOf.peerRekey != nil && rekeyOf.peerRekey.installed &&
+			lowestIn([][]byte{c.ni, c.nr}, [][]byte{rekeyOf.peerRekey.ni, rekeyOf.peerRekey.nr}) {
+			// RFC 7296, Section 2.8.1: both sides rekeyed rekeyOf and
+			// ours holds the lowest nonce, so it is redundant and we
+			// delete it. It is never installed: outbound traffic
+			// must not move to an SA the peer is about to drop
+			// (issue 5: make-before-break). The Delete names the SPI
+			// ours would have received on, which the peer sends to.
+			e.log.Info("Child SA rekey collision", "tunnel", p.Name, "ours_redundant", true)
+			delete(e.childIn, c.spiIn)
+			rekeyOf.rekeying, rekeyOf.rekeyTries = nil, 0
+			e.sendDeleteChildSPI(sa, c.spiIn)
+			return
+		}
 		if err := e.completeChild(sa, c, m, p.ESP, c.dh != nil, gir, c.ni, m.Nonce); err != nil {
 			e.log.Warn("new Child SA unusable", "tunnel", p.Name, "err", err)
 			if spi, ok := spiOf(m.SA); ok {
@@ -382,6 +402,6 @@ func (e *Engine) onCreateChildRequest(sa *ikeSA, m *msg) {
 		rekeyOf.peerRekey = c
 		// Issue 5: the old inbound SA keeps accepting until the peer's
 		// Delete arrives or the grace period ends.
-		rekeyOf.graceAt = e.clock.Now().Add(RekeyGrace)
+		rekeyOf.graceAt = e.clock.Now().Add(e.cfg.Timers.RekeyGrace)
 	}
 }

@@ -67,6 +67,7 @@ type Timers struct {
 	DPD              time.Duration // liveness check after this much silence (Section 2.4); 0 off
 	HalfOpenTimeout  time.Duration // responder half-open SA lifetime
 	KeyLookupTimeout time.Duration // how long to wait for a KeySource answer
+	RekeyGrace       time.Duration // a Child SA the peer rekeyed goes after this if its Delete does not come (issue 5)
 }
 
 // Limits bound the responder's half-open state (RFC 7296, Section 2.6).
@@ -224,6 +225,7 @@ func New(cfg Config) (*Engine, error) {
 	setDur(&t.Keepalive, 20*time.Second)
 	setDur(&t.HalfOpenTimeout, 30*time.Second)
 	setDur(&t.KeyLookupTimeout, 10*time.Second)
+	setDur(&t.RekeyGrace, DefaultRekeyGrace)
 	l := &cfg.Limits
 	if l.HalfOpenTotal == 0 {
 		l.HalfOpenTotal = 1024

@@ -72,13 +72,18 @@ func (e *Engine) deleteChild(sa *ikeSA, c *childSA) {
 // sendDeleteChildSPI deletes a Child SA the peer created that we could
 // not use.
 func (e *Engine) sendDeleteChildSPI(sa *ikeSA, spiOut uint32) {
+	// Counted as a Child SA operation, so that the peer's IKE SA rekey
+	// waits for it (RFC 7296, Section 2.25.2): a Delete still queued or
+	// unanswered on an IKE SA that is then rekeyed away would be lost,
+	// and the peer would keep the Child SA for good.
+	sa.childOps++
 	e.sendRequest(sa, ExchInformational, func(sa *ikeSA) *msg {
 		// Our Delete names our inbound SPI; we have none installed, so
 		// name the peer's (what it knows as its outbound... RFC 7296,
 		// Section 3.11 wants the sender's inbound SPI; we never had one
 		// installed, and the peer matches either).
 		return &msg{Deletes: []deletePl{{Proto: ProtoESP, SPIs: [][]byte{spiBytes(spiOut)}}}}
-	}, func(*ikeSA, *msg) {})
+	}, func(sa *ikeSA, _ *msg) { sa.childOps-- })
 }
 
 func (e *Engine) dropChild(sa *ikeSA, c *childSA) {
@@ -131,6 +136,14 @@ func (e *Engine) onInformationalRequest(sa *ikeSA, m *msg) {
 	if deleteIKE {
 		// Section 1.4.1: answer with an empty INFORMATIONAL, then close.
 		e.respond(sa, m, r)
+		if n := sa.peerRekeySA; n != nil && e.sas[n.localSPI()] == n {
+			// The peer rekeyed this IKE SA while our own rekey was
+			// queued or under way, and now deletes it: its new SA
+			// won (RFC 7296, Section 2.8.2), so the Child SAs move
+			// there instead of dying with this one.
+			sa.peerRekeySA = nil
+			e.moveToIKESA(sa, n)
+		}
 		e.destroy(sa, "deleted by peer")
 		return
 	}

@@ -29,11 +29,11 @@ import (
 
 const maxRekeyRetries = 4
 
-// RekeyGrace is how long a Child SA that the peer rekeyed keeps working
+// DefaultRekeyGrace is how long a Child SA that the peer rekeyed keeps working
 // when the peer's Delete for it does not come (issue 5: make-before-break).
 // The peer has moved its outbound traffic to the new SA when the exchange
 // completed, so only packets delayed in the network still use the old one.
-const RekeyGrace = 30 * time.Second
+const DefaultRekeyGrace = 30 * time.Second
 
 // retryBase is the first delay before a refused rekey is tried again.
 const retryBase = 2 * time.Second
@@ -167,15 +167,21 @@ func (e *Engine) rekeyTimers(sa *ikeSA, now time.Time) {
 			}
 		case due(c.graceAt):
 			c.graceAt = time.Time{}
-			if !c.deleting && c.rekeying == nil && c.peerRekey != nil && c.peerRekey.installed {
-				// The peer has not deleted the SA it replaced: drop it
-				// here (both directions; outbound moves to the new SA)
-				// and tell the peer, naming our inbound SPI (RFC 7296,
+			if (c.peerRekey != nil && c.peerRekey.installed) || (c.rekeying != nil && c.rekeying.installed) {
+				// The SA the peer rekeyed (or, after a collision, we
+				// did) is still here: drop it
+				// here (both directions; outbound moves to the new SA),
+				// also while our own Delete or rekey of it is still
+				// unanswered, and tell the peer unless our Delete is
+				// out already, naming our inbound SPI (RFC 7296,
 				// Section 3.11).
 				e.log.Info("rekeyed Child SA not deleted by the peer; grace period over",
 					"tunnel", c.peer.Name, "spi_in", hex32(c.spiIn))
 				e.dropChild(sa, c)
-				e.sendDeleteChildSPI(sa, c.spiIn)
+				if !c.deleting {
+					c.deleting = true
+					e.sendDeleteChildSPI(sa, c.spiIn)
+				}
 			}
 		case due(c.rekeyAt) || due(c.retryAt):
 			c.rekeyAt, c.retryAt = time.Time{}, time.Time{}

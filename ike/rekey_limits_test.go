@@ -146,7 +146,7 @@ func TestRekeyGracePeriod(t *testing.T) {
 	if _, ok := nw.b.installed[old.spiOut]; !ok {
 		t.Fatal("b dropped the old SA before the grace period")
 	}
-	nw.advance(RekeyGrace - time.Second)
+	nw.advance(DefaultRekeyGrace - time.Second)
 	if _, ok := nw.b.installed[old.spiOut]; !ok {
 		t.Fatal("b dropped the old SA before the grace period ended")
 	}
