@@ -469,3 +469,46 @@ func TestRekeySoakReordered(t *testing.T) {
 		t.Fatalf("the grace period never ended an SA (%d requests seen)", n)
 	}
 }
+
+// TestSeqExhaustionRekeys: without ESN, an outbound SA that reaches 15/16
+// of its 32-bit sequence space reports a soft expiry and the Child SA is
+// rekeyed long before the counter runs out, without losing a packet
+// (issue 5; RFC 4303, Section 3.3.3).
+func TestSeqExhaustionRekeys(t *testing.T) {
+	k := newSoak(t, nil)
+	for _, s := range []*soakSide{k.a, k.b} {
+		for i := range s.e.cfg.Peers {
+			s.e.cfg.Peers[i].Lifetime = Lifetime{} // only the sequence number
+		}
+	}
+	if err := k.a.e.initiate("ab"); err != nil {
+		t.Fatal(err)
+	}
+	k.collect()
+	for range 20 {
+		k.run(0)
+	}
+	c := k.b.outbound()
+	if c == nil || c.c.ESN {
+		t.Fatal("no Child SA without ESN")
+	}
+	const soft = 1<<32 - 1 - (1<<32-1)/16
+	c.out.SetSeq(soft - 50)
+	k.b.e.stats.ChildUp = 0
+	for range 100 {
+		k.run(2)
+	}
+	for range 5 {
+		k.run(0)
+	}
+	n := k.b.outbound()
+	if n == nil || n == c || n.out.Status().Seq > 1000 || k.b.e.stats.ChildUp != 1 {
+		t.Fatalf("not rekeyed once: %d new Child SAs", k.b.e.stats.ChildUp)
+	}
+	if seq := c.out.Status().Seq; seq >= 1<<32-1 || seq < soft {
+		t.Fatalf("old SA stopped at %d", seq)
+	}
+	if lost := k.a.nsent + k.b.nsent - k.accepted; lost != 0 || k.late+k.bad != 0 {
+		t.Fatalf("%d packets lost", lost)
+	}
+}
