@@ -1,6 +1,8 @@
 package ike
 
 import (
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -216,5 +218,34 @@ func TestRekeyCrossesDelete(t *testing.T) {
 		if len(sa.children) != len(nw.a.installed) || len(sb.children) != len(nw.b.installed) {
 			t.Fatalf("seed %d: engine and data plane disagree", seed)
 		}
+	}
+}
+
+// When the peer stops answering, the IKE SA ends after the
+// retransmissions, recovery starts at once, and when recovery fails too
+// the log says plainly that the peer is unreachable.
+func TestRecoveryFailureIsReported(t *testing.T) {
+	pa, pb := pskPeers("", "")
+	pa.Restart = true
+	var logs strings.Builder
+	nw := newNet(t, pa, pb, func(c *Config) {
+		if c.Peers[0].Name == "ab" {
+			c.Log = slog.New(slog.NewTextHandler(&logs, nil))
+		}
+	})
+	nw.up(t)
+	sa := nw.a.e.saForPeer("ab")
+	nw.drop = func(from *node, _ int, _ datagram) bool { return from == nw.b }
+	nw.a.e.rekeyChild(sa, sa.children[0])
+	nw.deliver()
+	for i := 0; i < 60; i++ {
+		nw.advance(time.Second)
+	}
+	out := logs.String()
+	down := strings.Index(out, "reason=\"retransmission limit\"")
+	again := strings.Index(out, "setting the tunnel up again")
+	failed := strings.Index(out, "tunnel recovery failed: peer unreachable")
+	if down < 0 || again < down || failed < again {
+		t.Fatalf("log lacks give-up, recovery, plain failure:\n%s", out)
 	}
 }

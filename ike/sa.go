@@ -75,6 +75,7 @@ type ikeSA struct {
 	peerRekeySA *ikeSA    // the peer's replacement, made while ours was in flight
 	childOps    int       // our CREATE_CHILD_SA / Child SA Deletes in flight
 	restart     bool      // set the tunnel up again when this SA is destroyed
+	recovery    bool      // set up by restart: its failure is reported plainly (issue 5)
 	generation  int       // rekeys since the tunnel's first IKE SA
 	reauthAt    time.Time // when to reauthenticate (original initiator only)
 	reauthOf    *ikeSA    // the SA this one reauthenticates
@@ -371,6 +372,14 @@ func (e *Engine) destroy(sa *ikeSA, why string) {
 		e.stats.IKEDown++
 	}
 	e.log.Info("IKE SA down", "tunnel", peerName(sa.peer), "peer", sa.remote, "reason", why)
+	if sa.recovery && sa.state != stEstablished && sa.state != stDeleting {
+		// Issue 5: say plainly why the tunnel stays down.
+		what := "peer refusing"
+		if why == "retransmission limit" {
+			what = "peer unreachable"
+		}
+		e.log.Warn("tunnel recovery failed: "+what, "tunnel", peerName(sa.peer), "peer", sa.remote, "reason", why)
+	}
 	for _, c := range sa.children {
 		e.removeChild(c)
 	}
@@ -404,6 +413,11 @@ func (e *Engine) destroy(sa *ikeSA, why string) {
 		e.log.Info("setting the tunnel up again", "tunnel", sa.peer.Name)
 		if err := e.initiate(sa.peer.Name); err != nil {
 			e.log.Warn("restart failed", "tunnel", sa.peer.Name, "err", err)
+		}
+		for _, n := range e.sas {
+			if n.peer == sa.peer && n.state == stInitSent {
+				n.recovery = true
+			}
 		}
 	}
 }
