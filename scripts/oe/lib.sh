@@ -113,6 +113,8 @@ oe_topo_up() {
 
 	# Hosts on the gateways' lo (this kernel has no dummy interfaces).
 	oe_addr "$OE_NS_GWA" lo 198.51.100.1/32 198.51.100.2/32 198.51.100.3/32 2001:db8:a::1/128 || return 1
+	# B's second outer address: a gateway with no key in DNS (AUTH_NULL).
+	oe_addr "$OE_NS_GWB" eth0 192.0.2.12/24 || return 1
 	oe_addr "$OE_NS_GWB" lo 203.0.113.1/32 203.0.113.2/32 203.0.113.3/32 203.0.113.4/32 203.0.113.5/32 2001:db8:b::1/128 || return 1
 	oe_addr "$OE_NS_GWC" lo 203.0.113.129/32 203.0.113.130/32 2001:db8:c::1/128 || return 1
 
@@ -262,4 +264,27 @@ oe_cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	OE_NSLIST=()
+}
+
+# oe_write_down FILE: a script that undoes everything started so far (for
+# KEEP=1: the processes keep running after this shell exits).
+oe_write_down() {
+	local f=$1 pid ns
+	{
+		echo "#!/bin/sh"
+		echo "# Stops what $(basename "$0") left running and removes its namespaces."
+		for pid in "${OE_PIDS[@]}"; do
+			echo "kill $pid 2>/dev/null"
+		done
+		echo "sleep 2"
+		for pid in "${OE_PIDS[@]}"; do
+			echo "kill -9 $pid 2>/dev/null"
+		done
+		echo "'$OE_ROOT/scripts/dns/dns.sh' down -d '$OE_WORK/dns'"
+		for ns in "${OE_NSLIST[@]}"; do
+			echo "ip netns del $ns"
+		done
+		echo "rm -rf '$OE_WORK'"
+	} >"$f"
+	chmod +x "$f"
 }
