@@ -120,7 +120,7 @@ unit() {
 		return 0
 	fi
 	echo "== unit tests under $q (${envs[*]}): ${pkgs[*]}"
-	env "${envs[@]}" go test -count=1 -timeout 10m \
+	env "${envs[@]}" go test -count=1 -timeout 8m \
 		-exec "$PWD/scripts/qemu-check.sh exec $q" "${pkgs[@]}"
 }
 

@@ -32,7 +32,7 @@ else
 fi
 
 step "go test ./...$([ "$(id -u)" -eq 0 ] && echo " (as root: network tests included)")"
-if go test -count=1 -timeout 15m ./...; then
+if go test -count=1 -timeout 12m ./...; then
 	echo "go test: ok"
 else
 	echo "go test: FAILED"
