@@ -252,11 +252,23 @@ oe_bg() {
 
 oe_cleanup() {
 	local pid ns
+	# One SIGTERM each (swanling takes a second one as "stop now"), then
+	# up to 10 s for all of them, then SIGKILL.
 	for pid in "${OE_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
+	local i alive
+	for i in $(seq 100); do
+		alive=0
+		for pid in "${OE_PIDS[@]}"; do
+			kill -0 "$pid" 2>/dev/null && alive=1
+		done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
 	for pid in "${OE_PIDS[@]}"; do
-		oe_stop_pid "$pid"
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
 	done
 	OE_PIDS=()
 	[ -n "${OE_WORK:-}" ] && [ -d "$OE_WORK/dns" ] && "$OE_ROOT/scripts/dns/dns.sh" down -d "$OE_WORK/dns" 2>/dev/null
