@@ -117,7 +117,7 @@ func TestESNHighBits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := binary.BigEndian.Uint32(buf[SealOffset+4:]); got != uint32(1<<32-2+i) {
+			if got := binary.BigEndian.Uint32(buf[SealOffset+4:]); got != uint32(uint64(1<<32-2)+uint64(i)) {
 				t.Fatalf("wire seq %#x", got)
 			}
 			bufs, lens = append(bufs, buf), append(lens, n)
