@@ -149,7 +149,7 @@ ping1() {
 # later_pings NS SRC DST: after a first ping went unanswered, tell whether
 # the next ones are (the held packet lost, the shunt working) or not.
 later_pings() {
-	if ip netns exec "$1" ping -c 2 -i 0.2 -W 2 -I "$2" "$3" >/dev/null 2>&1; then
+	if ip netns exec "$1" ping -c 4 -i 0.5 -W 3 -I "$2" "$3" >/dev/null 2>&1; then
 		echo " (the held first packet was lost; later pings are answered in the clear)"
 	else
 		echo " (later pings are not answered either)"
