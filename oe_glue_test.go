@@ -192,7 +192,7 @@ func newOEGateway(t *testing.T, w *memWire, addr string, groups []config.Group) 
 	cfg.OE = config.OE{Enabled: true, Groups: groups, ShuntDuration: time.Minute, IdleTimeout: time.Minute,
 		RecheckTime: 20 * time.Minute, MaxPending: 16}
 	gw := &oeGateway{addr: a, dev: tun.NewMem(1400, 64), router: &fakeRouter{routes: map[tun.Route]bool{}},
-		dns: &staticDNS{gw: map[netip.Addr]ike.OEGateway{}, gws: map[netip.Addr][]ike.OEGateway{}},
+		dns:    &staticDNS{gw: map[netip.Addr]ike.OEGateway{}, gws: map[netip.Addr][]ike.OEGateway{}},
 		bypass: make(chan []byte, 4), pub: key.Public()}
 	mg := &memGW{w: w, addr: a}
 	w.mu.Lock()
