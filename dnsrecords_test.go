@@ -80,7 +80,7 @@ func TestDNSRecords(t *testing.T) {
 	check("*.113.0.203.in-addr.arpa.", 1, "192.0.2.1")
 	check("7.100.51.198.in-addr.arpa.", 1, "192.0.2.1")
 	for i := 16; i < 20; i++ {
-		check(strings.Join([]string{string(rune('0' + i/10)) + string(rune('0'+i%10)), "100.51.198.in-addr.arpa."}, "."), 1, "192.0.2.1")
+		check(strings.Join([]string{string(rune('0'+i/10)) + string(rune('0'+i%10)), "100.51.198.in-addr.arpa."}, "."), 1, "192.0.2.1")
 	}
 	check("*.b.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", 2, "2001:db8:a::1")
 	if len(recs) != 9 {
