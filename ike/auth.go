@@ -212,7 +212,7 @@ func (e *Engine) finishAuthRequest(sa *ikeSA, m *msg, p *Peer, key crypto.Public
 	// never for unauthenticated ID_NULL peers (RFC 7619, Section 2.3).
 	if p.Auth != AuthNull && sa.remoteID.Type != IDNull {
 		for _, old := range e.sas {
-			if old != sa && old.peer == p && old.state == stEstablished && old.remoteID.Matches(sa.remoteID) &&
+			if old != sa && e.samePeer(old, p) && old.state == stEstablished && old.remoteID.Matches(sa.remoteID) &&
 				m.notify(NInitialContact) != nil {
 				e.destroy(old, "replaced by new IKE SA from the same identity")
 			}

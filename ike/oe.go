@@ -734,6 +734,21 @@ func (e *Engine) oeAuthRequest(sa *ikeSA, m *msg) {
 	})
 }
 
+// samePeer reports whether old belongs to the peer p for INITIAL_CONTACT
+// (RFC 7296, Section 2.4): the same configured tunnel, or, for OE, a
+// gateway at the same address whose DNS key was authenticated on both
+// SAs. Unauthenticated OE peers never replace anything (RFC 7619,
+// Section 2.3).
+func (e *Engine) samePeer(old *ikeSA, p *Peer) bool {
+	if old.peer == p {
+		return true
+	}
+	if p.oe == nil || old.peer == nil || old.peer.oe == nil {
+		return false
+	}
+	return p.oe.authenticated && old.peer.oe.authenticated && old.peer.Remote == p.Remote && p.Auth == AuthPubkey
+}
+
 // oeMatches reports whether the record gw names the initiator.
 func oeMatches(gw OEGateway, id Identity, outer netip.Addr, null bool) bool {
 	if null {

@@ -654,3 +654,43 @@ func BenchmarkOEMemoryPerSA(b *testing.B) {
 	// too; they are small next to the SAs.
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(b.N), "heapB/pair")
 }
+
+// TestOERestartedPeer: a gateway that restarted comes back with
+// INITIAL_CONTACT; when its key is authenticated its old SA goes, an
+// unauthenticated (AUTH_NULL) one never replaces anything.
+func TestOERestartedPeer(t *testing.T) {
+	for _, authed := range []bool{true, false} {
+		nw := newOENet(t)
+		ka, pa := edKey(1)
+		kb, pb := edKey(2)
+		if !authed {
+			ka, kb = nil, nil
+		}
+		ga := []OEGroup{group(OEPrivateOrClear, "203.0.113.0/24", authed)}
+		a := nw.add(gwA, ka, ga)
+		b := nw.add(gwB, kb, []OEGroup{group(OEClearOrPrivate, "192.0.2.0/24", authed)})
+		gwRec, authRec := OEGateway{Addr: gwB}, OEGateway{Addr: gwA}
+		if authed {
+			gwRec.Key, gwRec.Authenticated = pb, true
+			authRec.Key, authRec.Authenticated = pa, true
+		}
+		a.dns.gw[hostB] = gwRec
+		b.dns.gws[gwA] = []OEGateway{authRec}
+		a.e.AcquireOE(gwA, hostB)
+		nw.settle()
+		checkOEChild(t, b, hostB, gwA)
+		// A restarts: a new engine with the same address and key.
+		a2 := nw.add(gwA, ka, ga)
+		a2.dns.gw[hostB] = gwRec
+		a2.e.AcquireOE(gwA, hostB)
+		nw.settle()
+		checkOEChild(t, a2, gwA, hostB)
+		want := 1
+		if !authed {
+			want = 2
+		}
+		if len(b.e.sas) != want || len(b.installed) != want {
+			t.Errorf("authenticated=%v: B has %d IKE SAs, %d Child SAs, want %d", authed, len(b.e.sas), len(b.installed), want)
+		}
+	}
+}
