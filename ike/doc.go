@@ -33,4 +33,9 @@
 //   - proposal.go, ts.go, identity.go, cookie.go, crypto.go: proposals in
 //     swanctl notation and their selection, traffic selectors, identities,
 //     cookies, and the key derivation glue.
+//   - oe.go: opportunistic encryption (RFC 4322, RFC 7435, AUTH_NULL from
+//     RFC 7619): policy groups, one peer per host pair made from the DNS
+//     answer (OELookup), failure shunts and lifespan (OEOutput), and the
+//     responder's check that the initiator's gateway is authorized for
+//     the inner source address.
 package ike
