@@ -13,6 +13,8 @@
 #                     the clear, no SA
 #   private-c         ... and private does not reach it; no plaintext
 #   nat-lan           198.18.0.10 in A's NATed LAN reaches hb through OE
+#   responder-auth    a source that publishes nothing: B refuses it, A
+#                     falls back to clear
 #   fail-closed       kill -9 of A while private traffic flows: no plaintext
 #   restart           A started again: private traffic flows through OE
 #   dns-down          resolver stopped: private-or-clear passes in the
@@ -250,6 +252,21 @@ if want private-c; then
 fi
 
 first_ping nat-lan "$OE_NS_LAN" 198.18.0.10 203.0.113.34 192.0.2.2 192.0.2.1
+
+# Responder authorization: 198.51.100.3 publishes nothing, so B must refuse
+# selectors for it, even though A names B's host correctly; A then falls
+# back to clear (private-or-clear).
+if want responder-auth; then
+	why=""
+	ok=1
+	ip netns exec "$OE_NS_GWA" ping -c 4 -i 0.5 -W 3 -I 198.51.100.3 203.0.113.1 >/dev/null 2>&1 ||
+		{ ok=0 why="198.51.100.3 -> 203.0.113.1 got no reply at all (expected: in the clear)"; }
+	oe_child a 198.51.100.3 203.0.113.1 && { ok=0 why="A lists an OE Child SA for the unauthorized 198.51.100.3"; }
+	oe_child b 203.0.113.1 198.51.100.3 && { ok=0 why="B accepted selectors for 198.51.100.3, which names no gateway"; }
+	grep 'OE fallback' "$WORK/a/swanling.log" | grep -q 'local=198.51.100.3 remote=203.0.113.1 ' ||
+		{ [ $ok = 1 ] && ok=0 why="A logged no fallback for 198.51.100.3 -> 203.0.113.1"; }
+	result $ok responder-auth "B refused selectors for a source without records; A fell back to clear"
+fi
 
 # Fail closed: private traffic to B's 203.0.113.3 through OE, then kill -9.
 if want fail-closed || want restart; then
