@@ -81,9 +81,15 @@ EOF
 
 say "keys (swanling genkey) and the DNS records they go into"
 oe_keys || fail "swanling genkey failed"
-sed -n '/IPSECKEY/,$p' "$WORK/a/genkey.txt"
+if [ "$OE_DNSREC" = 1 ]; then
+	echo "# swanling dns-records -c $WORK/a/records.toml -hosts $OE_HOSTS_A"
+	cat "$WORK/a/records.txt"
+else
+	sed -n '/IPSECKEY/,$p' "$WORK/a/genkey.txt"
+fi
 oe_dns_up zones || fail "DNS setup failed"
-echo "published zones (the records files, keys filled in):"
+echo
+echo "IPSECKEY records in the zones of A's and B's hosts (key-less ones announce AUTH_NULL OE):"
 grep -h IPSECKEY "$WORK/zones/100.51.198.records" "$WORK/zones/113.0.203.records" | sed 's/^/  /'
 echo
 run "[gateway A] " "$OE_NS_GWA" kdig +dnssec +noall +answer +header @192.0.2.54 1.113.0.203.in-addr.arpa IPSECKEY |

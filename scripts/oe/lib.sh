@@ -159,18 +159,58 @@ oe_keys() {
 		printf -v "${g^^}_ALG" '%s' "${out%% *}"
 		printf -v "${g^^}_KEY" '%s' "${out#* }"
 	done
+	oe_dns_records
+}
+
+# The hosts each gateway publishes delegation records for (the keyed ones
+# in zones/*.records).
+OE_HOSTS_A=198.51.100.1,198.51.100.34,2001:db8:a::1
+OE_HOSTS_B=203.0.113.1,203.0.113.3,203.0.113.4,203.0.113.5,203.0.113.34,2001:db8:b::1
+
+# oe_dns_records: when the binary has `swanling dns-records`, let it write
+# the keyed records of A and B (WORK/X/records.txt) from a config with the
+# gateway's addresses and key; OE_DNSREC=1 then. Else OE_DNSREC=0 and the
+# records come from the templates and genkey's printed IPSECKEY form.
+oe_dns_records() {
+	OE_DNSREC=0
+	"$OE_SWANLING" dns-records -h 2>&1 | grep -q -- '-hosts' || return 0
+	local g addrs hosts
+	for g in a b; do
+		if [ $g = a ]; then
+			addrs='"192.0.2.1", "2001:db8:0:1::1"' hosts=$OE_HOSTS_A
+		else
+			addrs='"192.0.2.2", "2001:db8:0:1::2"' hosts=$OE_HOSTS_B
+		fi
+		printf '[local]\nkey_file = "%s"\naddress = [%s]\n' "$OE_WORK/$g/key.pem" "$addrs" >"$OE_WORK/$g/records.toml"
+		"$OE_SWANLING" dns-records -c "$OE_WORK/$g/records.toml" -hosts "$hosts" >"$OE_WORK/$g/records.txt" || return 1
+	done
+	OE_DNSREC=1
 }
 
 # oe_render_zones SPEC DIR: copy scripts/oe/zones/SPEC and its records
-# files into DIR with the keys filled in.
+# files into DIR with the keys filled in: from `swanling dns-records` when
+# OE_DNSREC=1 (the template's keyed lines are replaced by its records that
+# fall in the zone), else from the IPSECKEY form genkey printed.
 oe_render_zones() {
-	local spec=$1 dir=$2 f
+	local spec=$1 dir=$2 f out zone mode file
 	mkdir -p "$dir"
 	for f in "$OE_LIB_DIR"/zones/*; do
-		sed -e "s|@A_ALG@|$A_ALG|g" -e "s|@A_KEY@|$A_KEY|g" \
-			-e "s|@B_ALG@|$B_ALG|g" -e "s|@B_KEY@|$B_KEY|g" "$f" >"$dir/$(basename "$f")"
+		out=$dir/$(basename "$f")
+		if [ "${OE_DNSREC:-0}" = 1 ] && [[ $f == *.records ]]; then
+			grep -v '@[AB]_KEY@' "$f" >"$out"
+		else
+			sed -e "s|@A_ALG@|$A_ALG|g" -e "s|@A_KEY@|$A_KEY|g" \
+				-e "s|@B_ALG@|$B_ALG|g" -e "s|@B_KEY@|$B_KEY|g" "$f" >"$out"
+		fi
 	done
-	[ -f "$dir/$spec" ]
+	[ -f "$dir/$spec" ] || return 1
+	[ "${OE_DNSREC:-0}" = 1 ] || return 0
+	grep -v '^[[:space:]]*#' "$dir/$spec" | while read -r zone mode file; do
+		[ -n "$zone" ] || continue
+		echo "; from swanling dns-records" >>"$dir/$file"
+		cat "$OE_WORK/a/records.txt" "$OE_WORK/b/records.txt" |
+			awk -v z=".$zone" '!/^;/ && length($1) > length(z) && substr($1, length($1) - length(z) + 1) == z' >>"$dir/$file"
+	done
 }
 
 # oe_dns_up [SPEC]: knot and unbound in the DNS namespace; unbound answers
