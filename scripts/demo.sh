@@ -102,8 +102,14 @@ oe_gw_start b || fail "gateway B did not start"
 grep -A2 '^\[oe_group' "$WORK/a/swanling.toml" | grep -v '^--$' | sed 's/^/  /'
 
 say "first ping from A's host 198.51.100.1 to B's host 203.0.113.1: no tunnel exists yet"
-run "[gateway A] " "$OE_NS_GWA" ping -c 3 -i 0.3 -W 5 -I 198.51.100.1 203.0.113.1 || echo "demo: no reply"
+run "[gateway A] " "$OE_NS_GWA" ping -c 3 -i 0.3 -W 5 -I 198.51.100.1 203.0.113.1 | tee "$WORK/first-ping.txt" ||
+	echo "demo: no reply"
 grep 'OE tunnel up\|OE fallback' "$WORK/a/swanling.log" | tail -1
+if grep -q 'icmp_seq=1 ' "$WORK/first-ping.txt"; then
+	echo "=> the first echo request was held while A looked up 203.0.113.1 and negotiated with B, then sent through the new tunnel and answered"
+else
+	echo "=> the first echo request was not answered"
+fi
 
 say "IPv6: 2001:db8:a::1 to 2001:db8:b::1"
 run "[gateway A] " "$OE_NS_GWA" ping -c 2 -i 0.3 -W 5 -I 2001:db8:a::1 2001:db8:b::1 || echo "demo: no reply"
