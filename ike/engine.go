@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
-	"log/slog"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -133,7 +132,7 @@ type Config struct {
 	NATTPort  uint16 // default 4500
 	Clock     Clock
 	Rand      io.Reader
-	Log       *slog.Logger
+	Log       Logger // default: discard
 	KeySource KeySource
 	Output    Output
 }
@@ -163,7 +162,7 @@ type Engine struct {
 	cfg    Config
 	clock  Clock
 	rand   io.Reader
-	log    *slog.Logger
+	log    Logger
 	out    Output
 	events chan event
 	done   chan struct{}
@@ -208,7 +207,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Rand = rand.Reader
 	}
 	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
+		cfg.Log = nopLogger{}
 	}
 	if cfg.IKEPort == 0 {
 		cfg.IKEPort = 500
