@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	crand "crypto/rand"
 	"encoding/base64"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,4 +107,39 @@ func TestDNSRecordsKeyless(t *testing.T) {
 	if code := c.cmdDNSRecords([]string{"-c", conf, "-hosts", "203.0.113.0/20"}); code == 0 {
 		t.Fatal("a /20 (4096 names, not on a zone boundary) accepted")
 	}
+}
+
+// FuzzHostOwners: every prefix gives an error or at most 256 owner names,
+// each under the reverse tree of its family, and a wildcard only on a
+// label boundary.
+func FuzzHostOwners(f *testing.F) {
+	for _, s := range []string{"203.0.113.0/24", "198.51.100.16/30", "2001:db8:b::/48", "192.0.2.1/32", "0.0.0.0/0", "::/0", "10.0.0.0/9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return
+		}
+		p = p.Masked()
+		owners, err := hostOwners(p)
+		if err != nil {
+			return
+		}
+		suffix := ".in-addr.arpa."
+		if p.Addr().Is6() {
+			suffix = ".ip6.arpa."
+		}
+		if len(owners) == 0 || len(owners) > 256 {
+			t.Fatalf("%v: %d owners", p, len(owners))
+		}
+		for _, o := range owners {
+			if !strings.HasSuffix(o, suffix) && o != "*"+suffix {
+				t.Fatalf("%v: owner %q", p, o)
+			}
+			if strings.HasPrefix(o, "*.") && len(owners) != 1 {
+				t.Fatalf("%v: wildcard among %d owners", p, len(owners))
+			}
+		}
+	})
 }
