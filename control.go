@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -43,7 +42,7 @@ type controlServer struct {
 	ln   *net.UnixListener
 	path string
 	src  statusSource
-	log  *slog.Logger
+	log  *Logger
 	wg   sync.WaitGroup
 
 	mu     sync.Mutex
@@ -53,7 +52,7 @@ type controlServer struct {
 // listenControl creates the socket. A stale socket file left by a crashed
 // daemon is removed; a live one (something answers) is an error, so a second
 // daemon cannot steal the first one's socket.
-func listenControl(path string, src statusSource, log *slog.Logger) (*controlServer, error) {
+func listenControl(path string, src statusSource, log *Logger) (*controlServer, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("swanling: control socket: %w", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
@@ -41,7 +40,7 @@ const defaultOuterMTU = 1492
 // signals, control socket) drives it through these four methods only.
 type daemon struct {
 	cfg *config.Config
-	log *slog.Logger
+	log *Logger
 
 	mu       sync.Mutex
 	started  time.Time
@@ -69,7 +68,7 @@ type manualPair struct {
 	in, out *esp.SA
 }
 
-func newDaemon(cfg *config.Config, log *slog.Logger) (*daemon, error) {
+func newDaemon(cfg *config.Config, log *Logger) (*daemon, error) {
 	for _, m := range cfg.Manual {
 		// RFC 4106, Section 2: manual keys with GCM repeat IVs across
 		// restarts; the config must say these are throw-away test keys.

@@ -15,7 +15,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -68,7 +67,7 @@ type tunnelRoutes interface {
 // run on packet goroutines and only queue.
 type ikeGlue struct {
 	cfg     *config.Config
-	log     *slog.Logger
+	log     *Logger
 	eng     *ike.Engine
 	tunnels map[string]*config.Tunnel
 	peers   []ike.Peer
@@ -90,7 +89,7 @@ type gluedChild struct {
 }
 
 // newIKEGlue translates the configuration and builds the engine.
-func newIKEGlue(cfg *config.Config, log *slog.Logger) (*ikeGlue, error) {
+func newIKEGlue(cfg *config.Config, log *Logger) (*ikeGlue, error) {
 	g := &ikeGlue{cfg: cfg, log: log, tunnels: map[string]*config.Tunnel{}, children: map[uint32]*gluedChild{}}
 	aesFast := hw.Detect().HardwareGCM()
 	var key crypto.Signer

@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"log/slog"
+	"io"
 	"net/netip"
 	"testing"
 
@@ -78,7 +78,7 @@ func child(spiIn, spiOut, rekeys uint32, initiator bool) ike.ChildSA {
 // last one gone turns the policy back into a trap.
 func TestGlueMakeBeforeBreak(t *testing.T) {
 	f := &fakePlane{in: map[uint32]*esp.SA{}, policies: map[[2]netip.Prefix]esp.Policy{}}
-	g := &ikeGlue{log: slog.New(slog.DiscardHandler), plane: f, children: map[uint32]*gluedChild{},
+	g := &ikeGlue{log: newTextLogger(io.Discard, nil, false), plane: f, children: map[uint32]*gluedChild{},
 		tunnels: map[string]*config.Tunnel{"t": {Name: "t", Start: "trap"}}}
 	if err := g.InstallChild(child(0x1001, 0x2001, 0, true)); err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"log/syslog"
 	"os"
 	"os/signal"
@@ -228,7 +227,7 @@ func (c *cli) cmdRun(args []string) int {
 		fmt.Fprintln(c.stderr, err)
 		return 1
 	}
-	level := new(slog.LevelVar)
+	level := new(LevelVar)
 	level.Set(parseLevel(cfg.Log.Level))
 	logger, closeLog, err := newLogger(c.stderr, level, *useSyslog || cfg.Log.Syslog)
 	if err != nil {
@@ -285,8 +284,8 @@ type daemonAPI interface {
 // runner is the signal loop of `swanling run`.
 type runner struct {
 	d     daemonAPI
-	log   *slog.Logger
-	level *slog.LevelVar
+	log   *Logger
+	level *LevelVar
 	load  func() (*config.Config, error)
 	ctl   *controlServer
 }
@@ -361,7 +360,7 @@ func (r *runner) reload() {
 
 // applyLimits sets the Go runtime's memory limit from the config and the
 // GC percentage unless the environment chose one.
-func applyLimits(cfg *config.Config, log *slog.Logger) {
+func applyLimits(cfg *config.Config, log *Logger) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
@@ -371,39 +370,30 @@ func applyLimits(cfg *config.Config, log *slog.Logger) {
 	}
 }
 
-func parseLevel(s string) slog.Level {
+func parseLevel(s string) Level {
 	switch strings.ToLower(s) {
 	case "debug":
-		return slog.LevelDebug
+		return LevelDebug
 	case "warn", "warning":
-		return slog.LevelWarn
+		return LevelWarn
 	case "error":
-		return slog.LevelError
+		return LevelError
 	}
-	return slog.LevelInfo
+	return LevelInfo
 }
 
 // newLogger returns a text logger on stderr, or on syslog. The syslog
-// variant drops slog's own timestamp (syslog adds one) and maps the level to
+// variant leaves out the timestamp (syslog adds one) and maps the level to
 // the syslog priority.
-func newLogger(stderr io.Writer, level *slog.LevelVar, toSyslog bool) (*slog.Logger, func(), error) {
+func newLogger(stderr io.Writer, level *LevelVar, toSyslog bool) (*Logger, func(), error) {
 	if !toSyslog {
-		return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})), func() {}, nil
+		return newTextLogger(stderr, level, true), func() {}, nil
 	}
 	w, err := syslog.New(syslog.LOG_DAEMON|syslog.LOG_INFO, "swanling")
 	if err != nil {
 		return nil, nil, fmt.Errorf("swanling: syslog: %w (is a syslog daemon listening on /dev/log?)", err)
 	}
-	h := slog.NewTextHandler(&syslogWriter{w: w}, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime})
-	return slog.New(h), func() { w.Close() }, nil
-}
-
-// dropTime removes slog's timestamp; syslog stamps each message itself.
-func dropTime(groups []string, a slog.Attr) slog.Attr {
-	if len(groups) == 0 && a.Key == slog.TimeKey {
-		return slog.Attr{}
-	}
-	return a
+	return newTextLogger(&syslogWriter{w: w}, level, false), func() { w.Close() }, nil
 }
 
 // syslogSink is the part of *syslog.Writer that syslogWriter uses.
@@ -414,8 +404,8 @@ type syslogSink interface {
 	Debug(string) error
 }
 
-// syslogWriter receives one formatted record per Write from the slog text
-// handler ("level=WARN msg=..."), picks the priority from the level and
+// syslogWriter receives one formatted record per Write from the text
+// logger ("level=WARN msg=..."), picks the priority from the level and
 // sends the rest.
 type syslogWriter struct {
 	w syslogSink

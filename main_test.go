@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -82,8 +81,8 @@ func (s *syncBuffer) String() string {
 func TestSignalLoop(t *testing.T) {
 	d := newFakeDaemon()
 	var logBuf syncBuffer
-	level := new(slog.LevelVar)
-	log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: level}))
+	level := new(LevelVar)
+	log := newTextLogger(&logBuf, level, true)
 
 	var loadMu sync.Mutex
 	next := []struct {
@@ -126,7 +125,7 @@ func TestSignalLoop(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
 	}
-	if level.Level() != slog.LevelDebug {
+	if level.Level() != LevelDebug {
 		t.Errorf("log level after reload = %v, want debug", level.Level())
 	}
 }
@@ -135,8 +134,8 @@ func TestSignalLoopReloadRejectedByDaemon(t *testing.T) {
 	d := newFakeDaemon()
 	d.reloadErr = errors.New("listen address change needs a restart")
 	var logBuf syncBuffer
-	level := new(slog.LevelVar)
-	r := &runner{d: d, log: slog.New(slog.NewTextHandler(&logBuf, nil)), level: level,
+	level := new(LevelVar)
+	r := &runner{d: d, log: newTextLogger(&logBuf, nil, true), level: level,
 		load: func() (*config.Config, error) { return &config.Config{Log: config.Log{Level: "error"}}, nil }}
 	sigs := make(chan os.Signal)
 	done := make(chan error, 1)
@@ -150,7 +149,7 @@ func TestSignalLoopReloadRejectedByDaemon(t *testing.T) {
 	if !strings.Contains(logBuf.String(), "needs a restart") {
 		t.Errorf("log: %s", logBuf.String())
 	}
-	if level.Level() != slog.LevelInfo {
+	if level.Level() != LevelInfo {
 		t.Errorf("level changed to %v although the reload failed", level.Level())
 	}
 }
@@ -161,7 +160,7 @@ type failingDaemon struct{ fakeDaemon }
 func (f *failingDaemon) Run(ctx context.Context) error { return errors.New("tun: permission denied") }
 
 func TestSignalLoopDaemonError(t *testing.T) {
-	r := &runner{d: &failingDaemon{}, log: slog.New(slog.NewTextHandler(&syncBuffer{}, nil)), level: new(slog.LevelVar)}
+	r := &runner{d: &failingDaemon{}, log: newTextLogger(&syncBuffer{}, nil, true), level: new(LevelVar)}
 	if err := r.loop(context.Background(), make(chan os.Signal)); err == nil || !strings.Contains(err.Error(), "permission denied") {
 		t.Errorf("loop = %v", err)
 	}
@@ -184,7 +183,7 @@ func TestControlSocket(t *testing.T) {
 	path := filepath.Join(dir, "sub", "control.sock")
 	d := newFakeDaemon()
 	d.status = sampleStatus()
-	s, err := listenControl(path, d, slog.New(slog.NewTextHandler(&syncBuffer{}, nil)))
+	s, err := listenControl(path, d, newTextLogger(&syncBuffer{}, nil, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +232,7 @@ func TestControlSocket(t *testing.T) {
 	}
 
 	// A second daemon must not steal a live socket.
-	if _, err := listenControl(path, d, slog.Default()); err == nil || !strings.Contains(err.Error(), "in use") {
+	if _, err := listenControl(path, d, newTextLogger(io.Discard, nil, false)); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Errorf("second listen: %v", err)
 	}
 	s.Close()
@@ -256,7 +255,7 @@ func TestControlSocketStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	syscall.Close(fd)
-	s, err := listenControl(path, newFakeDaemon(), slog.Default())
+	s, err := listenControl(path, newFakeDaemon(), newTextLogger(io.Discard, nil, false))
 	if err != nil {
 		t.Fatalf("stale socket not replaced: %v", err)
 	}
@@ -266,14 +265,14 @@ func TestControlSocketStale(t *testing.T) {
 	if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := listenControl(path, newFakeDaemon(), slog.Default()); err == nil {
+	if _, err := listenControl(path, newFakeDaemon(), newTextLogger(io.Discard, nil, false)); err == nil {
 		t.Error("regular file replaced by the control socket")
 	}
 }
 
 func TestControlBadRequest(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "control.sock")
-	s, err := listenControl(path, newFakeDaemon(), slog.New(slog.NewTextHandler(&syncBuffer{}, nil)))
+	s, err := listenControl(path, newFakeDaemon(), newTextLogger(&syncBuffer{}, nil, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,8 +402,8 @@ func TestCheckConfigError(t *testing.T) {
 }
 
 func TestParseLevel(t *testing.T) {
-	for in, want := range map[string]slog.Level{"debug": slog.LevelDebug, "INFO": slog.LevelInfo, "warn": slog.LevelWarn,
-		"warning": slog.LevelWarn, "error": slog.LevelError, "": slog.LevelInfo} {
+	for in, want := range map[string]Level{"debug": LevelDebug, "INFO": LevelInfo, "warn": LevelWarn,
+		"warning": LevelWarn, "error": LevelError, "": LevelInfo} {
 		if got := parseLevel(in); got != want {
 			t.Errorf("parseLevel(%q) = %v", in, got)
 		}
@@ -534,9 +533,9 @@ func (f *fakeSyslog) Debug(s string) error   { f.got = append(f.got, "debug: "+s
 // timestamp to syslog.
 func TestSyslogLevels(t *testing.T) {
 	f := &fakeSyslog{}
-	level := new(slog.LevelVar)
-	level.Set(slog.LevelDebug)
-	log := slog.New(slog.NewTextHandler(&syslogWriter{w: f}, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime}))
+	level := new(LevelVar)
+	level.Set(LevelDebug)
+	log := newTextLogger(&syslogWriter{w: f}, level, false)
 	log.Debug("d", "k", 1)
 	log.Info("i")
 	log.Warn("w")
@@ -556,7 +555,7 @@ func TestApplyLimits(t *testing.T) {
 		debug.SetGCPercent(oldGC)
 		debug.SetMemoryLimit(oldLimit)
 	})
-	log := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
+	log := newTextLogger(&syncBuffer{}, nil, true)
 	cfg := &config.Config{Limits: config.Limits{MemoryLimit: 48 << 20}}
 
 	t.Setenv("GOGC", "")

@@ -44,7 +44,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"os"
 	"sync"
@@ -155,7 +154,7 @@ func (r daemonOERouter) DelRoute(rt tun.Route) error {
 // oeGlue implements ike.OEOutput and esp.Events for OE.
 type oeGlue struct {
 	cfg      *config.Config
-	log      *slog.Logger
+	log      *Logger
 	g        *ikeGlue
 	plane    oePlane
 	routes   oeRouter

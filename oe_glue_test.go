@@ -6,7 +6,7 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"errors"
-	"log/slog"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -204,9 +204,11 @@ func newOEGateway(t *testing.T, w *memWire, addr string, groups []config.Group) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
+	log := newTextLogger(io.Discard, nil, false)
 	if os.Getenv("OE_TEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		debug := new(LevelVar)
+		debug.Set(LevelDebug)
+		log = newTextLogger(os.Stderr, debug, true)
 	}
 	gw.glue, err = newIKEGlue(cfg, log.With("gw", addr))
 	if err != nil {
@@ -401,7 +403,7 @@ func TestOEGlueRouting(t *testing.T) {
 		oeGroup(config.GroupClear, "192.0.2.48/28", false),
 		oeGroup(config.GroupPrivate, "2001:db8:b::/48", true),
 	}
-	o := &oeGlue{cfg: cfg, log: slog.New(slog.DiscardHandler), plane: f, routes: r, table: 9, tunIndex: 3,
+	o := &oeGlue{cfg: cfg, log: newTextLogger(io.Discard, nil, false), plane: f, routes: r, table: 9, tunIndex: 3,
 		throws: map[netip.Addr]int{}, hosts: map[netip.Addr]int{}}
 	if err := o.install(); err != nil {
 		t.Fatal(err)
