@@ -503,8 +503,8 @@ func (e *Engine) oeChildUp(sa *ikeSA, ch *childSA) {
 // oeSADown runs when an IKE SA of an OE peer is destroyed.
 func (e *Engine) oeSADown(sa *ikeSA, why string) {
 	c := sa.peer.oe
-	if !e.oeLive(c) || e.saForPeer(c.name) != nil {
-		return // replaced (rekey) or already forgotten
+	if e.stopping || !e.oeLive(c) || e.saForPeer(c.name) != nil {
+		return // shutting down, replaced (rekey) or already forgotten
 	}
 	switch c.state {
 	case oeNegotiating, oeLookup:
