@@ -12,9 +12,13 @@
 #   clear-c           C publishes nothing: private-or-clear reaches it in
 #                     the clear, no SA
 #   private-c         ... and private does not reach it; no plaintext
+#   txt-record        B's host 203.0.113.6 publishes only the RFC 4322 TXT
+#                     form
 #   nat-lan           198.18.0.10 in A's NATed LAN reaches hb through OE
 #   responder-auth    a source that publishes nothing: B refuses it, A
 #                     falls back to clear
+#   shunt-isolation   that clear shunt does not divert another source's
+#                     tunnelled traffic to the same host
 #   fail-closed       kill -9 of A while private traffic flows: no plaintext
 #   restart           A started again: private traffic flows through OE
 #   dns-down          resolver stopped: private-or-clear passes in the
@@ -253,6 +257,7 @@ if want private-c; then
 	result $ok private-c "no reply, 0 plaintext packets"
 fi
 
+first_ping txt-record "$OE_NS_GWA" 198.51.100.1 203.0.113.6 192.0.2.2
 first_ping nat-lan "$OE_NS_LAN" 198.18.0.10 203.0.113.34 192.0.2.2 192.0.2.1
 
 # Responder authorization: 198.51.100.3 publishes nothing, so B must refuse
@@ -268,6 +273,21 @@ if want responder-auth; then
 	grep 'OE fallback' "$WORK/a/swanling.log" | grep -q 'local=198.51.100.3 remote=203.0.113.1 ' ||
 		{ [ $ok = 1 ] && ok=0 why="A logged no fallback for 198.51.100.3 -> 203.0.113.1"; }
 	result $ok responder-auth "B refused selectors for a source without records; A fell back to clear"
+fi
+
+# The clear shunt A now holds for 198.51.100.3 -> 203.0.113.1 is for that
+# pair only: 198.51.100.1 -> 203.0.113.1 still has its tunnel (oe-v4).
+if want shunt-isolation; then
+	why=""
+	ok=1
+	cap_start shunt-isolation
+	ip netns exec "$OE_NS_GWA" ping -c 3 -i 0.2 -W 3 -I 198.51.100.1 203.0.113.1 >/dev/null 2>&1 ||
+		{ ok=0 why="198.51.100.1 -> 203.0.113.1 got no reply"; }
+	cap_stop
+	plain=$(cap_count "icmp and host 198.51.100.1 and host 203.0.113.1")
+	[ $ok = 1 ] && [ "$plain" -ne 0 ] &&
+		{ ok=0 why="$plain plaintext ICMP packets 198.51.100.1 <-> 203.0.113.1 although that pair has a tunnel; A's routes: $(ip -n "$OE_NS_GWA" route show table 5157 | grep -c 'throw 203.0.113.1 ') throw for 203.0.113.1"; }
+	result $ok shunt-isolation "a clear shunt for another source leaves the pair's tunnel in use, 0 plaintext"
 fi
 
 # Fail closed: private traffic to B's 203.0.113.3 through OE, then kill -9.

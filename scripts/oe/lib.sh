@@ -115,7 +115,8 @@ oe_topo_up() {
 	oe_addr "$OE_NS_GWA" lo 198.51.100.1/32 198.51.100.2/32 198.51.100.3/32 2001:db8:a::1/128 || return 1
 	# B's second outer address: a gateway with no key in DNS (AUTH_NULL).
 	oe_addr "$OE_NS_GWB" eth0 192.0.2.12/24 || return 1
-	oe_addr "$OE_NS_GWB" lo 203.0.113.1/32 203.0.113.2/32 203.0.113.3/32 203.0.113.4/32 203.0.113.5/32 2001:db8:b::1/128 || return 1
+	oe_addr "$OE_NS_GWB" lo 203.0.113.1/32 203.0.113.2/32 203.0.113.3/32 203.0.113.4/32 203.0.113.5/32 \
+		203.0.113.6/32 2001:db8:b::1/128 || return 1
 	oe_addr "$OE_NS_GWC" lo 203.0.113.129/32 203.0.113.130/32 2001:db8:c::1/128 || return 1
 
 	# Hosts in their own namespaces: ha behind A, hb behind B (gateway
@@ -197,10 +198,10 @@ oe_render_zones() {
 	for f in "$OE_LIB_DIR"/zones/*; do
 		out=$dir/$(basename "$f")
 		if [ "${OE_DNSREC:-0}" = 1 ] && [[ $f == *.records ]]; then
-			grep -v '@[AB]_KEY@' "$f" >"$out"
+			grep -v '@[AB]_KEY@' "$f" | sed -e "s|@B_ALG@|$B_ALG|g" -e "s|@B_PUB@|$B_KEY|g" >"$out"
 		else
 			sed -e "s|@A_ALG@|$A_ALG|g" -e "s|@A_KEY@|$A_KEY|g" \
-				-e "s|@B_ALG@|$B_ALG|g" -e "s|@B_KEY@|$B_KEY|g" "$f" >"$out"
+				-e "s|@B_ALG@|$B_ALG|g" -e "s|@B_KEY@|$B_KEY|g" -e "s|@B_PUB@|$B_KEY|g" "$f" >"$out"
 		fi
 	done
 	[ -f "$dir/$spec" ] || return 1
