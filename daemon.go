@@ -195,6 +195,10 @@ func (d *daemon) setup() error {
 		Events:   &d.events,
 		OuterMTU: outer,
 		MSSClamp: ln.MSSClamp,
+		// OE: a held packet whose destination falls back to clear
+		// leaves on the marked raw socket, outside the tunnel table.
+		Bypass:  bypassPacket,
+		MaxHeld: cfg.OE.MaxHeld,
 	})
 	if err != nil {
 		return err

@@ -614,7 +614,7 @@ func init() { registerDataplaneHook(runIKE) }
 
 // runIKE runs the IKE engine for the life of the data plane.
 func runIKE(ctx context.Context, d *daemon) error {
-	if len(d.cfg.Tunnels) == 0 {
+	if len(d.cfg.Tunnels) == 0 && !oeEnabled(d.cfg) {
 		<-ctx.Done()
 		return nil
 	}
@@ -625,6 +625,15 @@ func runIKE(ctx context.Context, d *daemon) error {
 	g.attach(daemonIKEConn{d.ikeTransport(), d}, d.espLoop(), daemonRoutes{d})
 	d.setESPEvents(g)
 	d.setIKEStatus(g.ikeStatus)
+	// One engine serves configured tunnels and OE; a tunnel wins over an
+	// OE group for the same destination inside the engine.
+	if oeEnabled(d.cfg) {
+		o, err := g.enableOE(d)
+		if err != nil {
+			return err
+		}
+		defer o.close()
+	}
 	return g.Run(ctx)
 }
 

@@ -67,6 +67,7 @@ func commands() []command {
 		{"check-config", "[-c FILE]", "load and validate the configuration", (*cli).cmdCheckConfig},
 		{"genkey", "-t ed25519|ecdsa-p256|rsa-3072 -o FILE [-gw GATEWAY]", "write a new private key and print its public forms", (*cli).cmdGenkey},
 		{"status", "[-json] [-control SOCKET]", "show the running daemon's SAs", (*cli).cmdStatus},
+		{"dns-records", "[-c FILE] [-hosts LIST]", "print the IPSECKEY and TXT records to publish", (*cli).cmdDNSRecords},
 		{"version", "[-v]", "print the version (-v: Go, CPU features, cipher order)", (*cli).cmdVersion},
 		{"help", "", "show this help", (*cli).cmdHelp},
 	}

@@ -65,36 +65,8 @@ import (
 // device exists).
 const oeFailClosedMetric = 4096
 
-func init() { registerDataplaneHook(runOE) }
-
 // oeEnabled reports whether the configuration turns OE on.
 func oeEnabled(cfg *config.Config) bool { return cfg.OE.Enabled && len(cfg.OE.Groups) > 0 }
-
-// runOE runs the IKE engine with OE when no tunnel is configured (with
-// tunnels, runIKE owns the engine and must call enableOE).
-func runOE(ctx context.Context, d *daemon) error {
-	if !oeEnabled(d.cfg) {
-		<-ctx.Done()
-		return nil
-	}
-	if len(d.cfg.Tunnels) > 0 {
-		d.log.Error("OE together with configured tunnels needs runIKE (ike_glue.go) to call enableOE; OE is off")
-		<-ctx.Done()
-		return nil
-	}
-	g, err := newIKEGlue(d.cfg, d.log)
-	if err != nil {
-		return err
-	}
-	g.attach(daemonIKEConn{d.ikeTransport(), d}, d.espLoop(), daemonRoutes{d})
-	d.setIKEStatus(g.ikeStatus)
-	o, err := g.enableOE(d)
-	if err != nil {
-		return err
-	}
-	defer o.close()
-	return g.Run(ctx)
-}
 
 // enableOE turns OE on in g's engine (before g.Run) and sets up the
 // routes, policies, resolver and bypass socket. The caller closes it after
