@@ -61,7 +61,7 @@ func listenControl(path string, src statusSource, log *Logger) (*controlServer, 
 		if fi.Mode()&os.ModeSocket == 0 {
 			return nil, fmt.Errorf("swanling: control socket: %s exists and is not a socket", path)
 		}
-		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		if c, err := dialControl(path); err == nil {
 			c.Close()
 			return nil, fmt.Errorf("swanling: control socket: %s is in use (another swanling running?)", path)
 		}
@@ -150,9 +150,17 @@ func (s *controlServer) dispatch(w *bytes.Buffer, cmd string) error {
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
+// dialControl connects to the control socket. A unix connect does not
+// block (the listener's backlog takes it or it fails), so it needs no
+// timeout; and net.DialUnix, unlike net.Dial, does not link net's DNS
+// resolver into the binary.
+func dialControl(path string) (*net.UnixConn, error) {
+	return net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+}
+
 // queryControl sends one command to the daemon and returns its answer.
 func queryControl(path, cmd string) ([]byte, error) {
-	c, err := net.DialTimeout("unix", path, controlTimeout)
+	c, err := dialControl(path)
 	if err != nil {
 		return nil, fmt.Errorf("swanling: cannot reach the daemon at %s: %w", path, err)
 	}

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,4 +77,57 @@ func TestLoggerLevelsAndTime(t *testing.T) {
 	}
 	var nilLog *Logger
 	nilLog.With("a", 1).Error("discarded") // must not panic
+}
+
+// The syslog client sends log/syslog's local format to the socket, and
+// reconnects after the daemon restarts.
+func TestSyslogConn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	listen := func() *net.UnixConn {
+		ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ln
+	}
+	ln := listen()
+	old := syslogPaths
+	syslogPaths = []string{filepath.Join(t.TempDir(), "none"), path}
+	t.Cleanup(func() { syslogPaths = old })
+	s, err := newSyslog("swanling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	read := func(ln *net.UnixConn) string {
+		buf := make([]byte, 512)
+		ln.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, err := ln.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(buf[:n])
+	}
+	suffix := " swanling[" + strconv.Itoa(os.Getpid()) + "]: msg=hello k=1\n"
+	if err := s.Warning("msg=hello k=1"); err != nil {
+		t.Fatal(err)
+	}
+	got := read(ln)
+	// <28> is LOG_DAEMON|LOG_WARNING; then time.Stamp.
+	if !strings.HasPrefix(got, "<28>") || !strings.HasSuffix(got, suffix) {
+		t.Errorf("got %q", got)
+	} else if _, err := time.Parse(time.Stamp, strings.TrimSuffix(strings.TrimPrefix(got, "<28>"), suffix)); err != nil {
+		t.Errorf("timestamp in %q: %v", got, err)
+	}
+	// The daemon restarts: the next write reconnects.
+	ln.Close()
+	os.Remove(path)
+	ln = listen()
+	defer ln.Close()
+	if err := s.Err("msg=hello k=1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(ln); !strings.HasPrefix(got, "<27>") || !strings.HasSuffix(got, suffix) {
+		t.Errorf("after restart got %q", got)
+	}
 }

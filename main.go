@@ -14,7 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/syslog"
 	"os"
 	"os/signal"
 	"runtime"
@@ -390,14 +389,14 @@ func newLogger(stderr io.Writer, level *LevelVar, toSyslog bool) (*Logger, func(
 	if !toSyslog {
 		return newTextLogger(stderr, level, true), func() {}, nil
 	}
-	w, err := syslog.New(syslog.LOG_DAEMON|syslog.LOG_INFO, "swanling")
+	w, err := newSyslog("swanling")
 	if err != nil {
 		return nil, nil, fmt.Errorf("swanling: syslog: %w (is a syslog daemon listening on /dev/log?)", err)
 	}
 	return newTextLogger(&syslogWriter{w: w}, level, false), func() { w.Close() }, nil
 }
 
-// syslogSink is the part of *syslog.Writer that syslogWriter uses.
+// syslogSink is the part of *syslogConn that syslogWriter uses.
 type syslogSink interface {
 	Err(string) error
 	Warning(string) error
