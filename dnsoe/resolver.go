@@ -53,11 +53,11 @@ type Config struct {
 	// to set SO_MARK so the daemon's own DNS bypasses the tunnel.
 	Control func(network, address string, c syscall.RawConn) error
 	// ListenPacket opens the UDP socket of one query; it must bind a fresh
-	// random source port (RFC 5452, Section 9.2). Default: net.ListenConfig
+	// random source port (RFC 5452, Section 9.2). Default: a UDP socket
 	// with Control and port 0, so the kernel picks a random port.
 	ListenPacket func(ctx context.Context, network, address string) (net.PacketConn, error)
-	// Dial opens the TCP connection for a truncated answer. Default:
-	// net.Dialer with Control.
+	// Dial opens the TCP connection for a truncated answer. Default: a TCP
+	// socket with Control, to the literal address (dial.go).
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// Now is the clock of the cache (default time.Now).
 	Now func() time.Time
@@ -154,12 +154,10 @@ func New(cfg Config) (*Resolver, error) {
 		cfg.UDPSize = 1232
 	}
 	if cfg.ListenPacket == nil {
-		lc := net.ListenConfig{Control: cfg.Control}
-		cfg.ListenPacket = lc.ListenPacket
+		cfg.ListenPacket = listenUDP(cfg.Control)
 	}
 	if cfg.Dial == nil {
-		d := net.Dialer{Control: cfg.Control}
-		cfg.Dial = d.DialContext
+		cfg.Dial = dialTCP(cfg.Control)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
