@@ -218,8 +218,9 @@ swsw() {
 swss() {
 	local name=$1 dir=$WORK/$1 ok=1 why=""
 	mkdir -p "$dir/a"
-	local cp
-	cp=$(start_charon "$dir/ss" aes128gcm16 "$2" "$3" 60s) || { result 0 "$name" "charon did not start" "$dir/ss/charon.out"; return; }
+	local cp life=60s
+	[ "$2" = 0 ] && life=0 # no life_time either: strongSwan would rekey before it
+	cp=$(start_charon "$dir/ss" aes128gcm16 "$2" "$3" $life) || { result 0 "$name" "charon did not start" "$dir/ss/charon.out"; return; }
 	sw_conf "$dir/a/swanling.toml" a aes128gcm16 start ""
 	local pa
 	pa=$(start_swanling "$NSA" "$dir/a")
