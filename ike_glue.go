@@ -139,7 +139,7 @@ func peerFromTunnel(cfg *config.Config, t *config.Tunnel, key crypto.Signer, aes
 		if err != nil {
 			// A DNS name: resolved once at start.
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			as, lerr := net.DefaultResolver.LookupNetIP(ctx, "ip", t.Peer)
+			as, lerr := lookupPeer(ctx, cfg, t.Peer)
 			cancel()
 			if lerr != nil || len(as) == 0 {
 				return p, fmt.Errorf("cannot resolve peer %s: %v", t.Peer, lerr)
