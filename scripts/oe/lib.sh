@@ -112,7 +112,7 @@ oe_topo_up() {
 	ip -n "$OE_NS_NET" -6 route add 2001:db8::53/128 via 2001:db8:0:1::50
 
 	# Hosts on the gateways' lo (this kernel has no dummy interfaces).
-	oe_addr "$OE_NS_GWA" lo 198.51.100.1/32 198.51.100.2/32 198.51.100.3/32 2001:db8:a::1/128 || return 1
+	oe_addr "$OE_NS_GWA" lo 198.51.100.1/32 198.51.100.2/32 198.51.100.3/32 198.51.100.4/32 2001:db8:a::1/128 || return 1
 	# B's second outer address: a gateway with no key in DNS (AUTH_NULL).
 	oe_addr "$OE_NS_GWB" eth0 192.0.2.12/24 || return 1
 	oe_addr "$OE_NS_GWB" lo 203.0.113.1/32 203.0.113.2/32 203.0.113.3/32 203.0.113.4/32 203.0.113.5/32 \
@@ -165,7 +165,7 @@ oe_keys() {
 
 # The hosts each gateway publishes delegation records for (the keyed ones
 # in zones/*.records).
-OE_HOSTS_A=198.51.100.1,198.51.100.34,2001:db8:a::1
+OE_HOSTS_A=198.51.100.1,198.51.100.4,198.51.100.34,2001:db8:a::1
 OE_HOSTS_B=203.0.113.1,203.0.113.3,203.0.113.4,203.0.113.5,203.0.113.34,2001:db8:b::1
 
 # oe_dns_records: when the binary has `swanling dns-records`, let it write
