@@ -5,8 +5,6 @@ export GOTOOLCHAIN := local
 GO       ?= go
 VERSION  ?= $(shell git describe --always --dirty --tags 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -buildid= -X main.version=$(VERSION)
-# Example configurations (validated by the tests and the qemu checks).
-EXAMPLES ?= $(sort $(wildcard examples/*.toml examples/*.uci examples/uci/*))
 FUZZTIME ?= 10s
 
 .PHONY: all build test cross size repro demo fuzz-smoke clean
