@@ -600,13 +600,33 @@ func (r IPsecServer) String() string {
 	return b.String()
 }
 
-// PublicKey decodes the key as an RFC 3110 RSA key, the only form RFC 4322
-// defines for this record; nil, nil when the record has no key.
+// PublicKey decodes the key; nil, nil when the record has no key.
+//
+// RFC 4322, Section 5.2 defines only the RFC 3110 RSA form for this record.
+// Our extension (it is what "swanling genkey" and "swanling dns-records"
+// print in the TXT form) tells other key types by their length, in the
+// raw encodings of IPSECKEY: 32 octets are an Ed25519 key (algorithm 4,
+// RFC 9373), 64 and 96 octets an ECDSA P-256 and P-384 key x || y
+// (algorithm 3, RFC 4025 and RFC 6605, Section 4). An RFC 3110 RSA key of
+// those lengths would have a modulus of at most 736 bits, far too weak for
+// anyone to publish, so reading these lengths as RSA would gain nothing.
 func (r IPsecServer) PublicKey() (crypto.PublicKey, error) {
-	if len(r.Key) == 0 {
+	switch len(r.Key) {
+	case 0:
 		return nil, nil
+	case ed25519.PublicKeySize:
+		return parseEdDSAKey(r.Key)
+	case 64, 96:
+		if k, err := parseECDSAKey(r.Key); err == nil {
+			return k, nil
+		}
+		return nil, ErrBadKey // no typed nil in the interface
 	}
-	return ParseRSAKey(r.Key)
+	k, err := ParseRSAKey(r.Key)
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
 }
 
 func itoa(v int) string {

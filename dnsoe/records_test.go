@@ -2,6 +2,7 @@ package dnsoe
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/dsa" //nolint:staticcheck // algorithm 1 is DSA
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -264,6 +265,62 @@ func TestIPsecServer(t *testing.T) {
 		s2, err := ParseIPsecServer(s.String())
 		if err != nil || !reflect.DeepEqual(s, s2) {
 			t.Errorf("%q: round trip %q: %+v %v", tc.txt, s.String(), s2, err)
+		}
+	}
+}
+
+// TestIPsecServerKeyForms checks our extension of the TXT key field: the
+// raw IPSECKEY encodings of Ed25519 and ECDSA keys that "swanling genkey"
+// prints, told apart by length, next to RFC 3110 RSA.
+func TestIPsecServerKeyForms(t *testing.T) {
+	edPub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := func(k *ecdsa.PublicKey) []byte {
+		b, err := k.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b[1:] // x || y without the 0x04 prefix
+	}
+	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	for _, tc := range []struct {
+		name string
+		key  []byte
+		want interface{ Equal(crypto.PublicKey) bool }
+		err  error
+	}{
+		{"ed25519", edPub, edPub, nil},
+		{"p256", raw(&p256.PublicKey), &p256.PublicKey, nil},
+		{"p384", raw(&p384.PublicKey), &p384.PublicKey, nil},
+		{"rsa", AppendRSAKey(nil, &rsaKey.PublicKey), &rsaKey.PublicKey, nil},
+		{"p256 off the curve", make([]byte, 64), nil, ErrBadKey},
+		{"33 octets", append([]byte{3, 1, 0, 1}, make([]byte, 29)...), nil, ErrBadKey},
+	} {
+		txt := "X-IPsec-Server(10)=192.0.2.2 " + base64.StdEncoding.EncodeToString(tc.key)
+		r, err := ParseIPsecServer(txt)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		pk, err := r.PublicKey()
+		if tc.err != nil {
+			if !errors.Is(err, tc.err) || pk != nil {
+				t.Errorf("%s: key %T, err %v, want %v", tc.name, pk, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !tc.want.Equal(pk) {
+			t.Errorf("%s: key %T %v", tc.name, pk, err)
+		}
+		// The same bytes published as an IPSECKEY give the same key.
+		alg := map[string]uint8{"ed25519": IPSECKEYAlgEdDSA, "p256": IPSECKEYAlgECDSA, "p384": IPSECKEYAlgECDSA,
+			"rsa": IPSECKEYAlgRSA}[tc.name]
+		ik, err := IPSECKEY{Algorithm: alg, PublicKey: tc.key}.Key()
+		if err != nil || !tc.want.Equal(ik) {
+			t.Errorf("%s: IPSECKEY key %T %v", tc.name, ik, err)
 		}
 	}
 }
