@@ -390,6 +390,7 @@ func TestChildCreateAndDelete(t *testing.T) {
 	old := sa.children[0]
 	nw.a.e.startCreateChild(sa, old)
 	nw.deliver()
+	nw.advance(drainDelay) // our old inbound SA drains after the Delete (issue 5)
 	if len(nw.a.installed) != 1 || len(nw.b.installed) != 1 || nw.a.installed[old.spiIn].SPIIn != 0 {
 		t.Fatalf("after rekey: children %d %d", len(nw.a.installed), len(nw.b.installed))
 	}

@@ -65,6 +65,14 @@ func (e *Engine) deleteChild(sa *ikeSA, c *childSA) {
 		return &msg{Deletes: []deletePl{{Proto: ProtoESP, SPIs: [][]byte{spiBytes(c.spiIn)}}}}
 	}, func(sa *ikeSA, m *msg) {
 		sa.childOps--
+		if r := c.rekeying; r != nil && r.installed && containsChild(sa.children, c) {
+			// Rekeyed: our outbound traffic left c already, but the
+			// peer's last packets on it may still be queued behind
+			// this answer in its data plane. Keep c's inbound SA a
+			// moment longer (issue 5: make-before-break).
+			c.dropAt = e.clock.Now().Add(drainDelay)
+			return
+		}
 		e.dropChild(sa, c)
 	})
 }

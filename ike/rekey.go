@@ -35,6 +35,12 @@ const maxRekeyRetries = 4
 // completed, so only packets delayed in the network still use the old one.
 const DefaultRekeyGrace = 30 * time.Second
 
+// drainDelay is how long the inbound SA of a Child SA we rekeyed and
+// deleted keeps accepting after the peer confirmed the Delete: packets
+// the peer sealed before it switched may still be queued behind its
+// answer.
+const drainDelay = time.Second
+
 // retryBase is the first delay before a refused rekey is tried again.
 const retryBase = 2 * time.Second
 
@@ -159,6 +165,9 @@ func (e *Engine) rekeyTimers(sa *ikeSA, now time.Time) {
 	}
 	for _, c := range append([]*childSA(nil), sa.children...) {
 		switch {
+		case due(c.dropAt):
+			c.dropAt = time.Time{}
+			e.dropChild(sa, c)
 		case due(c.hardAt):
 			c.hardAt, c.rekeyAt, c.retryAt = time.Time{}, time.Time{}, time.Time{}
 			e.log.Info("Child SA hard lifetime reached", "tunnel", c.peer.Name, "spi_in", hex32(c.spiIn))

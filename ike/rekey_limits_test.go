@@ -64,6 +64,7 @@ func TestChildLifetimeHandedToDataPlane(t *testing.T) {
 		sa := nw.a.e.saForPeer("ab")
 		nw.a.e.rekeyChild(sa, sa.children[0])
 		nw.deliver()
+		nw.advance(drainDelay)
 		childKeysMatch(t, nw, 1)
 	}
 }
@@ -101,6 +102,7 @@ func TestExpireSoftRekeysHardDeletes(t *testing.T) {
 	}
 	nw.deliver()
 	childKeysMatch(t, nw, 1)
+	nw.advance(drainDelay) // our old inbound SA drains, then goes
 	if _, still := nw.b.installed[old]; still {
 		t.Fatal("old Child SA kept after the rekey")
 	}
@@ -187,7 +189,7 @@ func TestRekeyQueuedBehindRequest(t *testing.T) {
 	hold = false
 	nw.advance(time.Second) // the DPD retransmission is answered
 	childKeysMatch(t, nw, 1)
-	if sa.children[0] == old || sa.children[0].generation != 1 {
+	if n := sa.children[len(sa.children)-1]; n == old || n.generation != 1 {
 		t.Fatal("queued rekey did not run")
 	}
 }

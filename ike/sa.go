@@ -108,6 +108,7 @@ type childSA struct {
 	generation int       // rekeys since the first Child SA of its line
 	life       Lifetime  // as handed to the data plane: soft counts with margin and jitter
 	graceAt    time.Time // rekeyed by the peer: drop if its Delete has not come by then
+	dropAt     time.Time // deleted after our rekey: inbound drains until then
 }
 
 // request is our outstanding request (RFC 7296, Section 2.1).
