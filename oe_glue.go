@@ -15,11 +15,15 @@ package main
 //     rule stay, so private traffic is dropped, never sent in the clear.
 //     block CIDRs get a blackhole of their own; clear and clear-or-private
 //     CIDRs a THROW route, so that lookup falls through to the main table.
-//   - Shunts: a destination that falls back to clear gets a THROW /32 and
-//     a pass policy; its held packet goes out through bypassPacket, a raw
-//     socket with the fwmark (it skips the tunnel table). A dropped
-//     destination gets a drop policy. An OE tunnel for a destination not
-//     routed into the TUN (clear-or-private, as responder) gets a /32.
+//   - Shunts are per source/destination pair (RFC 4322, Section 2.3.3):
+//     a pair that falls back to clear gets a pass policy (local/32,
+//     remote/32) in the ESP loop, whose packets, the held one first, go
+//     out through bypassPacket, a raw socket with the fwmark (it skips the
+//     tunnel table). There is no route for it: a THROW /32 would send
+//     every source's traffic to that host into the clear, including pairs
+//     with a tunnel and private ones. A dropped pair gets a drop policy.
+//     An OE tunnel for a destination not routed into the TUN
+//     (clear-or-private, as responder) gets a /32.
 //
 // # A LAN without reverse records
 //
@@ -78,7 +82,7 @@ func (g *ikeGlue) enableOE(d *daemon) (*oeGlue, error) {
 	}
 	o := &oeGlue{cfg: d.cfg, log: d.log.With("sub", "oe"), g: g, plane: d.espLoop(), routes: daemonOERouter{d},
 		table: d.cfg.Listen.Table, tunIndex: d.dev.Index(), res: res,
-		throws: map[netip.Addr]int{}, hosts: map[netip.Addr]int{}}
+		hosts: map[netip.Addr]int{}}
 	if err := o.setEngine(d.cfg, dnsLookup{res}); err != nil {
 		res.Close()
 		return nil, err
@@ -137,7 +141,6 @@ type oeGlue struct {
 
 	mu     sync.Mutex
 	added  []tun.Route          // group routes, removed on a clean exit
-	throws map[netip.Addr]int   // THROW /32 of cleared destinations
 	hosts  map[netip.Addr]int   // TUN /32 of OE tunnels
 	groups map[netip.Prefix]int // CIDRs routed into the TUN device
 }
@@ -242,28 +245,31 @@ func (o *oeGlue) close() {
 		_ = o.routes.DelRoute(r)
 	}
 	o.added = nil
-	for a := range o.throws {
-		_ = o.routes.DelRoute(tun.Route{Dst: hostPrefix(a), Type: tun.Throw, Table: o.table})
+	for a := range o.hosts {
+		_ = o.routes.DelRoute(tun.Route{Dst: hostPrefix(a), Index: o.tunIndex, Table: o.table})
 	}
-	clear(o.throws)
+	clear(o.hosts)
 }
 
 func hostPrefix(a netip.Addr) netip.Prefix { return netip.PrefixFrom(a, a.BitLen()) }
 
-// OEShunt implements ike.OEOutput.
+// OEShunt implements ike.OEOutput. The shunt is the pair's policy in the
+// ESP loop and nothing else (see the file comment): a pass policy hands
+// the pair's packets, the held one first, to Bypass; other sources to the
+// same host still meet the group's trap or their own SA.
 func (o *oeGlue) OEShunt(local, remote netip.Addr, a ike.ShuntAction) {
 	l, r := hostPrefix(local), hostPrefix(remote)
+	var err error
 	switch a {
 	case ike.ShuntPass:
-		// The kernel sends further packets in the clear; the held one
-		// (and any already queued in the TUN) goes out through Bypass.
-		o.ref(o.throws, remote, +1, tun.Route{Dst: r, Type: tun.Throw, Table: o.table})
-		_ = o.plane.SetPolicy(esp.Policy{Local: l, Remote: r, Action: esp.Pass})
+		err = o.plane.SetPolicy(esp.Policy{Local: l, Remote: r, Action: esp.Pass})
 	case ike.ShuntDrop:
-		_ = o.plane.SetPolicy(esp.Policy{Local: l, Remote: r, Action: esp.Drop})
+		err = o.plane.SetPolicy(esp.Policy{Local: l, Remote: r, Action: esp.Drop})
 	case ike.ShuntNone:
 		o.plane.RemovePolicy(l, r)
-		o.ref(o.throws, remote, -1, tun.Route{Dst: r, Type: tun.Throw, Table: o.table})
+	}
+	if err != nil {
+		o.log.Warn("OE shunt policy", "local", local, "remote", remote, "err", err)
 	}
 }
 

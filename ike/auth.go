@@ -37,11 +37,12 @@ func (e *Engine) sendAuth(sa *ikeSA) {
 			return nil
 		}
 		m.Auth = a
-		if p.Auth != AuthNull && sa.reauthOf == nil {
+		if p.Auth != AuthNull && sa.reauthOf == nil && e.initialContactDue(sa, p) {
 			// RFC 7296, Section 2.4; RFC 7619, Section 2.3 (ignored
 			// from ID_NULL peers, so not sent either). A
 			// reauthentication keeps the old SA until the new one is
-			// up, so it must not tell the peer to drop it.
+			// up, so it must not tell the peer to drop it; nor may
+			// a second OE IKE SA with the same gateway.
 			m.Notifies = append(m.Notifies, notify{Type: NInitialContact})
 		}
 		m.SA, m.hasSA = offerFromProposals(p.ESP, spiBytes(child.spiIn), false), true

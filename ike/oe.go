@@ -734,6 +734,25 @@ func (e *Engine) oeAuthRequest(sa *ikeSA, m *msg) {
 	})
 }
 
+// initialContactDue reports whether the IKE_AUTH request of sa, for the
+// peer p, may carry INITIAL_CONTACT, which asserts that sa is the only IKE
+// SA between the two identities (RFC 7296, Section 2.4). OE keeps one IKE
+// SA per host pair, so a gateway often has several with the same peer
+// gateway: a new one announced as the only one would make the peer delete
+// the others (see samePeer) while we still send on them.
+func (e *Engine) initialContactDue(sa *ikeSA, p *Peer) bool {
+	if p.oe == nil {
+		return true
+	}
+	for _, o := range e.sas {
+		if o != sa && o.state != stDead && o.peer != nil && o.peer.oe != nil &&
+			o.remote.Addr().Unmap() == sa.remote.Addr().Unmap() {
+			return false
+		}
+	}
+	return true
+}
+
 // samePeer reports whether old belongs to the peer p for INITIAL_CONTACT
 // (RFC 7296, Section 2.4): the same configured tunnel, or, for OE, a
 // gateway at the same address whose DNS key was authenticated on both

@@ -694,3 +694,29 @@ func TestOERestartedPeer(t *testing.T) {
 		}
 	}
 }
+
+// TestOESecondPairKeepsFirst: a second host pair with the same gateway gets
+// an IKE SA of its own without INITIAL_CONTACT (RFC 7296, Section 2.4: it
+// would claim to be the only IKE SA), so B keeps the first pair's SA.
+func TestOESecondPairKeepsFirst(t *testing.T) {
+	nw, a, b := twoGateways(t,
+		[]OEGroup{group(OEPrivate, "203.0.113.0/24", true)},
+		[]OEGroup{group(OEClearOrPrivate, "192.0.2.0/24", true)})
+	hostB2 := netip.MustParseAddr("203.0.113.77")
+	a.dns.gw[hostB2] = a.dns.gw[hostB]
+	a.e.AcquireOE(gwA, hostB)
+	nw.settle()
+	a.e.AcquireOE(gwA, hostB2)
+	nw.settle()
+	checkOEChild(t, a, gwA, hostB)
+	checkOEChild(t, a, gwA, hostB2)
+	if len(b.e.sas) != 2 || len(a.e.sas) != 2 {
+		t.Fatalf("A has %d IKE SAs, B %d, want 2 each", len(a.e.sas), len(b.e.sas))
+	}
+	if c := b.conn(hostB, gwA); c == nil || c.state != oeUp {
+		t.Fatalf("B's first conn %+v", c)
+	}
+	if c := b.conn(hostB2, gwA); c == nil || c.state != oeUp {
+		t.Fatalf("B's second conn %+v", c)
+	}
+}
