@@ -64,7 +64,7 @@ func (e *Engine) onAuthResponse(sa *ikeSA, m *msg) {
 		return
 	}
 	// RFC 7296, Section 2.15: the identity must be the one policy expects.
-	if !p.RemoteID.Matches(*m.IDr) {
+	if !responderIDOK(p, *m.IDr) {
 		e.destroy(sa, "responder identity "+m.IDr.String()+" does not match "+p.RemoteID.String())
 		return
 	}

@@ -734,6 +734,20 @@ func (e *Engine) oeAuthRequest(sa *ikeSA, m *msg) {
 	})
 }
 
+// responderIDOK reports whether got, the responder's IDr, is the identity
+// the peer p expects (RFC 7296, Section 2.15). An OE gateway named by DNS
+// name (IPSECKEY gateway type 3, RFC 4025; TXT "@fqdn", RFC 4322, Section
+// 5.3) may identify by that name or, as gateways with a static address
+// do (issue 6), by the address the name resolved to, the one we talk to.
+// Either way AUTH must verify with the key DNS published for it.
+func responderIDOK(p *Peer, got Identity) bool {
+	if p.RemoteID.Matches(got) {
+		return true
+	}
+	return p.oe != nil && p.RemoteID.Type == IDFQDN && p.Remote.IsValid() &&
+		IdentityFromAddr(p.Remote).Matches(got)
+}
+
 // initialContactDue reports whether the IKE_AUTH request of sa, for the
 // peer p, may carry INITIAL_CONTACT, which asserts that sa is the only IKE
 // SA between the two identities (RFC 7296, Section 2.4). OE keeps one IKE

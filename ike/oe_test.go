@@ -720,3 +720,43 @@ func TestOESecondPairKeepsFirst(t *testing.T) {
 		t.Fatalf("B's second conn %+v", c)
 	}
 }
+
+// TestOEGatewayByNameIdentity: a record that names B's gateway by DNS name
+// (IPSECKEY gateway type 3) is satisfied when B identifies by that name or
+// by the address the name resolved to; any other identity is refused.
+func TestOEGatewayByNameIdentity(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		bID   string // B's configured identity; "" is its address
+		works bool
+	}{
+		{"address", "", true},
+		{"fqdn", "gw-b.example", true},
+		{"other fqdn", "other.example", false},
+		{"other address", "192.0.2.99", false},
+	} {
+		nw, a, b := twoGateways(t,
+			[]OEGroup{group(OEPrivate, "203.0.113.0/24", true)},
+			[]OEGroup{group(OEClearOrPrivate, "192.0.2.0/24", true)})
+		rec := a.dns.gw[hostB]
+		rec.FQDN = "gw-b.example"
+		a.dns.gw[hostB] = rec
+		if tc.bID != "" {
+			id, err := ParseIdentity(tc.bID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.e.oe.cfg.LocalID = id
+		}
+		a.e.AcquireOE(gwA, hostB)
+		nw.settle()
+		c := a.conn(gwA, hostB)
+		up := c != nil && c.state == oeUp
+		if up != tc.works {
+			t.Errorf("%s: tunnel up %v, want %v (conn %+v)", tc.name, up, tc.works, c)
+		}
+		if !tc.works && (len(a.installed) != 0 || a.lastShunt().a != ShuntDrop) {
+			t.Errorf("%s: installed %d, shunt %+v", tc.name, len(a.installed), a.lastShunt())
+		}
+	}
+}
