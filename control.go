@@ -250,6 +250,9 @@ func writeStatus(w io.Writer, st Status) {
 				s.BytesIn, s.BytesOut, s.PacketsIn, s.PacketsOut, drops(s.Drops))
 		}
 	}
+	if st.OE != nil {
+		writeOEStatus(tw, st.OE)
+	}
 	tw.Flush()
 }
 
@@ -500,6 +503,10 @@ func appendStatusJSON(b []byte, st Status) []byte {
 		w.key("tun_coalesced")
 		w.uint(dp.TUNCoalesced)
 		w.close('}')
+	}
+	if st.OE != nil {
+		w.key("oe")
+		appendOEStatusJSON(w, st.OE)
 	}
 	w.close('}')
 	return append(w.b, '\n')

@@ -55,6 +55,7 @@ type daemon struct {
 	manual   []manualPair  // installed manual SAs
 	events   forwardEvents // esp events, forwarded to the IKE engine once it is there
 	ikeStat  atomic.Pointer[func() []IKEStatus]
+	oeStat   atomic.Pointer[func() *OEStatus]
 }
 
 // childRef names an SA pair for Status.
@@ -447,6 +448,7 @@ type Status struct {
 	IKE       []IKEStatus      `json:"ike_sas"`
 	Child     []ChildStatus    `json:"child_sas"`
 	Dataplane *DataplaneStatus `json:"dataplane,omitempty"`
+	OE        *OEStatus        `json:"oe,omitempty"` // oe_glue.go
 }
 
 // IKEStatus describes one IKE SA.
@@ -519,6 +521,9 @@ func (d *daemon) Status() Status {
 	var st Status
 	if f := d.ikeStat.Load(); f != nil {
 		st.IKE = (*f)()
+	}
+	if f := d.oeStat.Load(); f != nil {
+		st.OE = (*f)()
 	}
 	if loop == nil {
 		return st
@@ -660,6 +665,8 @@ func (d *daemon) setESPEvents(ev esp.Events) { d.events.set(ev) }
 func (d *daemon) setESPSource(peer netip.AddrPort, local netip.Addr) { d.conn.SetSource(peer, local) }
 
 func (d *daemon) setIKEStatus(f func() []IKEStatus) { d.ikeStat.Store(&f) }
+
+func (d *daemon) setOEStatus(f func() *OEStatus) { d.oeStat.Store(&f) }
 
 func (d *daemon) registerChild(name string, spiIn, spiOut uint32) {
 	d.mu.Lock()

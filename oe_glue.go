@@ -48,11 +48,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -98,6 +101,7 @@ func (g *ikeGlue) enableOE(d *daemon) (*oeGlue, error) {
 		return nil, err
 	}
 	d.setESPEvents(o)
+	d.setOEStatus(o.status)
 	return o, nil
 }
 
@@ -511,4 +515,131 @@ func (s *rawSender) close() {
 	if s.fd6 >= 0 {
 		unix.Close(s.fd6)
 	}
+}
+
+// ---- status ----
+
+// OEStatus is the OE section of Status: the engine's counters and its host
+// pairs (pending negotiations, tunnels, shunts).
+type OEStatus struct {
+	Acquires     uint64         `json:"acquires"`
+	Up           uint64         `json:"up"`
+	Fallbacks    uint64         `json:"fallbacks"`
+	Refused      uint64         `json:"refused"`
+	PendingLimit uint64         `json:"pending_limit"` // acquires refused at max_pending
+	Idle         uint64         `json:"idle_teardowns"`
+	Pairs        []OEPairStatus `json:"pairs"`
+}
+
+// OEPairStatus is one OE host pair.
+type OEPairStatus struct {
+	Local         string `json:"local"`
+	Remote        string `json:"remote"`
+	Group         string `json:"group"`
+	State         string `json:"state"` // lookup, negotiating, up, shunted
+	Gateway       string `json:"gateway"`
+	Responder     bool   `json:"responder"`
+	Authenticated bool   `json:"authenticated"`
+	// Action is the shunt's action, "clear" or "drop"; "" unless shunted.
+	Action string `json:"action"`
+	// ShuntSecondsLeft is the time until the pair is tried again; -1
+	// unless shunted.
+	ShuntSecondsLeft int64 `json:"shunt_seconds_left"`
+}
+
+// status is the daemon's OE status hook.
+func (o *oeGlue) status() *OEStatus {
+	pairs, stats := o.g.eng.OEStatus()
+	return oeStatusFrom(pairs, stats, time.Now())
+}
+
+func oeStatusFrom(pairs []ike.OEStatus, stats ike.OEStats, now time.Time) *OEStatus {
+	st := &OEStatus{Acquires: stats.Acquires, Up: stats.Up, Fallbacks: stats.Fallbacks, Refused: stats.Refused,
+		PendingLimit: stats.PendingLimit, Idle: stats.Idle, Pairs: []OEPairStatus{}}
+	for _, p := range pairs {
+		ps := OEPairStatus{Local: p.Local.String(), Remote: p.Remote.String(), Group: p.Group, State: p.State,
+			Responder: p.Responder, Authenticated: p.Authenticated, ShuntSecondsLeft: -1}
+		if p.Gateway.IsValid() {
+			ps.Gateway = p.Gateway.String()
+		}
+		if !p.Until.IsZero() {
+			ps.Action = p.Action.String()
+			ps.ShuntSecondsLeft = max(0, int64((p.Until.Sub(now)+time.Second-1)/time.Second))
+		}
+		st.Pairs = append(st.Pairs, ps)
+	}
+	sort.Slice(st.Pairs, func(i, j int) bool {
+		a, b := st.Pairs[i], st.Pairs[j]
+		if a.Remote != b.Remote {
+			return a.Remote < b.Remote
+		}
+		return a.Local < b.Local
+	})
+	return st
+}
+
+// writeOEStatus prints the OE section of `swanling status` (w is the
+// status table's tabwriter).
+func writeOEStatus(w io.Writer, st *OEStatus) {
+	fmt.Fprintf(w, "\nOE pairs: %d (acquires %d, up %d, fallbacks %d, refused %d, over max_pending %d, idle teardowns %d)\n",
+		len(st.Pairs), st.Acquires, st.Up, st.Fallbacks, st.Refused, st.PendingLimit, st.Idle)
+	if len(st.Pairs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "LOCAL\tREMOTE\tGROUP\tSTATE\tGATEWAY\tAUTHENTICATED\tSHUNT")
+	for _, p := range st.Pairs {
+		state := p.State
+		if p.Responder {
+			state += " (responder)"
+		}
+		auth := "no"
+		if p.Authenticated {
+			auth = "yes"
+		}
+		shunt := "-"
+		if p.ShuntSecondsLeft >= 0 {
+			shunt = dash(p.Action) + " for " + age(p.ShuntSecondsLeft)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(p.Local), dash(p.Remote), dash(p.Group), state,
+			dash(p.Gateway), auth, shunt)
+	}
+}
+
+// appendOEStatusJSON writes st the way encoding/json would (see
+// appendStatusJSON).
+func appendOEStatusJSON(w *jsonWriter, st *OEStatus) {
+	w.open('{')
+	for _, c := range []struct {
+		k string
+		v uint64
+	}{{"acquires", st.Acquires}, {"up", st.Up}, {"fallbacks", st.Fallbacks}, {"refused", st.Refused},
+		{"pending_limit", st.PendingLimit}, {"idle_teardowns", st.Idle}} {
+		w.key(c.k)
+		w.uint(c.v)
+	}
+	w.key("pairs")
+	if st.Pairs == nil {
+		w.null()
+	} else {
+		w.open('[')
+		for _, p := range st.Pairs {
+			w.elem()
+			w.open('{')
+			w.field("local", p.Local)
+			w.field("remote", p.Remote)
+			w.field("group", p.Group)
+			w.field("state", p.State)
+			w.field("gateway", p.Gateway)
+			w.key("responder")
+			w.bool(p.Responder)
+			w.key("authenticated")
+			w.bool(p.Authenticated)
+			w.field("action", p.Action)
+			w.key("shunt_seconds_left")
+			w.int(p.ShuntSecondsLeft)
+			w.close('}')
+		}
+		w.close(']')
+	}
+	w.close('}')
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	crand "crypto/rand"
@@ -10,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -475,5 +477,47 @@ func TestOEGlueRouting(t *testing.T) {
 	o.close()
 	if len(r.routes) != 0 {
 		t.Fatalf("routes left after close: %v", r.routes)
+	}
+}
+
+// TestOEStatusSection: the engine's pairs become the status's OE section,
+// shunts with their action and the time left, and `swanling status` shows
+// them.
+func TestOEStatusSection(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := netip.MustParseAddr("198.51.100.1")
+	pairs := []ike.OEStatus{
+		{Local: l, Remote: netip.MustParseAddr("203.0.113.9"), Group: "private", State: "shunted",
+			Until: now.Add(90*time.Second + time.Millisecond), Action: ike.ShuntDrop},
+		{Local: l, Remote: netip.MustParseAddr("203.0.113.1"), Group: "private-or-clear", State: "up",
+			Gateway: netip.MustParseAddr("192.0.2.2"), Authenticated: true},
+		{Local: l, Remote: netip.MustParseAddr("203.0.113.130"), Group: "private-or-clear", State: "lookup"},
+	}
+	st := oeStatusFrom(pairs, ike.OEStats{Acquires: 3, Up: 1, Fallbacks: 1}, now)
+	if len(st.Pairs) != 3 || st.Acquires != 3 || st.Up != 1 || st.Fallbacks != 1 {
+		t.Fatalf("status %+v", st)
+	}
+	// Sorted by remote (as text).
+	up, pending, shunt := st.Pairs[0], st.Pairs[1], st.Pairs[2]
+	if up.State != "up" || up.Gateway != "192.0.2.2" || !up.Authenticated || up.ShuntSecondsLeft != -1 || up.Action != "" {
+		t.Errorf("up pair %+v", up)
+	}
+	if pending.State != "lookup" || pending.Gateway != "" || pending.ShuntSecondsLeft != -1 {
+		t.Errorf("pending pair %+v", pending)
+	}
+	if shunt.Action != "drop" || shunt.ShuntSecondsLeft != 91 {
+		t.Errorf("shunted pair %+v", shunt)
+	}
+	var b bytes.Buffer
+	writeStatus(&b, Status{OE: st})
+	out := b.String()
+	for _, want := range []string{"OE pairs: 3 (acquires 3, up 1, fallbacks 1", "203.0.113.9", "drop for 1m31s",
+		"192.0.2.2", "lookup"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status text lacks %q:\n%s", want, out)
+		}
+	}
+	if got := appendStatusJSON(nil, Status{OE: st}); !bytes.Contains(got, []byte(`"shunt_seconds_left": 91`)) {
+		t.Errorf("JSON %s", got)
 	}
 }

@@ -134,7 +134,8 @@ type OEStatus struct {
 	Gateway       netip.Addr
 	Responder     bool
 	Authenticated bool
-	Until         time.Time // shunt expiry
+	Until         time.Time   // shunt expiry
+	Action        ShuntAction // the shunt's action while shunted
 }
 
 type oeConnState uint8
@@ -234,7 +235,10 @@ func (e *Engine) OEStatus() ([]OEStatus, OEStats) {
 			s := OEStatus{Local: c.pair.local, Remote: c.pair.remote, Group: c.group.Name, State: c.state.String(),
 				Responder: c.responder, Authenticated: c.authenticated, Gateway: c.gw.Addr}
 			if c.state == oeShunted {
-				s.Until = c.until
+				s.Until, s.Action = c.until, ShuntPass
+				if c.group.FailDrop {
+					s.Action = ShuntDrop
+				}
 			}
 			out = append(out, s)
 		}
