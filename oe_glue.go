@@ -51,7 +51,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -556,6 +556,13 @@ func (o *oeGlue) status() *OEStatus {
 func oeStatusFrom(pairs []ike.OEStatus, stats ike.OEStats, now time.Time) *OEStatus {
 	st := &OEStatus{Acquires: stats.Acquires, Up: stats.Up, Fallbacks: stats.Fallbacks, Refused: stats.Refused,
 		PendingLimit: stats.PendingLimit, Idle: stats.Idle, Pairs: []OEPairStatus{}}
+	pairs = slices.Clone(pairs)
+	slices.SortFunc(pairs, func(a, b ike.OEStatus) int {
+		if c := a.Remote.Compare(b.Remote); c != 0 {
+			return c
+		}
+		return a.Local.Compare(b.Local)
+	})
 	for _, p := range pairs {
 		ps := OEPairStatus{Local: p.Local.String(), Remote: p.Remote.String(), Group: p.Group, State: p.State,
 			Responder: p.Responder, Authenticated: p.Authenticated, ShuntSecondsLeft: -1}
@@ -568,13 +575,6 @@ func oeStatusFrom(pairs []ike.OEStatus, stats ike.OEStats, now time.Time) *OESta
 		}
 		st.Pairs = append(st.Pairs, ps)
 	}
-	sort.Slice(st.Pairs, func(i, j int) bool {
-		a, b := st.Pairs[i], st.Pairs[j]
-		if a.Remote != b.Remote {
-			return a.Remote < b.Remote
-		}
-		return a.Local < b.Local
-	})
 	return st
 }
 

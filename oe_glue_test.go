@@ -497,8 +497,8 @@ func TestOEStatusSection(t *testing.T) {
 	if len(st.Pairs) != 3 || st.Acquires != 3 || st.Up != 1 || st.Fallbacks != 1 {
 		t.Fatalf("status %+v", st)
 	}
-	// Sorted by remote (as text).
-	up, pending, shunt := st.Pairs[0], st.Pairs[1], st.Pairs[2]
+	// Sorted by remote address.
+	up, shunt, pending := st.Pairs[0], st.Pairs[1], st.Pairs[2]
 	if up.State != "up" || up.Gateway != "192.0.2.2" || !up.Authenticated || up.ShuntSecondsLeft != -1 || up.Action != "" {
 		t.Errorf("up pair %+v", up)
 	}
