@@ -76,41 +76,40 @@ func dialTCP(control func(network, address string, c syscall.RawConn) error) fun
 		if err != nil {
 			return nil, os.NewSyscallError("socket", err)
 		}
-		// Non-blocking, so the File waits in the runtime's poller.
-		f := os.NewFile(uintptr(fd), "dnsoe-tcp")
-		defer f.Close()
-		rc, err := f.SyscallConn()
-		if err != nil {
-			return nil, err
-		}
 		if control != nil {
-			if err := control(network, address, rc); err != nil {
+			if err := control(network, address, rawFD(fd)); err != nil {
+				syscall.Close(fd)
 				return nil, err
 			}
 		}
-		var cerr error
-		if err := rc.Control(func(fd uintptr) { cerr = syscall.Connect(int(fd), sa) }); err != nil {
-			return nil, err
+		// Connect first, then hand the socket to the runtime's poller, as
+		// package net does: the poller then sees the socket's state when
+		// it is registered, whatever the kernel (or qemu) reports later.
+		cerr := syscall.Connect(fd, sa)
+		if cerr != nil && !errors.Is(cerr, syscall.EINPROGRESS) {
+			syscall.Close(fd)
+			return nil, os.NewSyscallError("connect", cerr)
 		}
-		if errors.Is(cerr, syscall.EINPROGRESS) {
+		f := os.NewFile(uintptr(fd), "dnsoe-tcp") // non-blocking: pollable
+		defer f.Close()
+		if cerr != nil {
+			rc, err := f.SyscallConn()
+			if err != nil {
+				return nil, err
+			}
 			stop := context.AfterFunc(ctx, func() { f.SetDeadline(time.Unix(1, 0)) })
 			defer stop()
 			if d, ok := ctx.Deadline(); ok {
 				f.SetDeadline(d)
 			}
-			first := true
 			werr := rc.Write(func(fd uintptr) bool {
-				if first { // wait until the socket is writable
-					first = false
-					return false
-				}
 				v, err := syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
 				switch {
 				case err != nil:
 					cerr = err
 				case v == 0:
-					// Writable and no error may still be a spurious
-					// wakeup: connected only once there is a peer.
+					// No error yet: connected once there is a peer,
+					// else still in progress.
 					if _, err := syscall.Getpeername(int(fd)); err != nil {
 						return false
 					}
@@ -125,10 +124,24 @@ func dialTCP(control func(network, address string, c syscall.RawConn) error) fun
 			if werr != nil {
 				return nil, werr
 			}
-		}
-		if cerr != nil {
-			return nil, os.NewSyscallError("connect", cerr)
+			if cerr != nil {
+				return nil, os.NewSyscallError("connect", cerr)
+			}
 		}
 		return net.FileConn(f)
 	}
+}
+
+// rawFD is a syscall.RawConn over a socket not yet handed to the poller,
+// so Control can set options before the connect.
+type rawFD int
+
+func (r rawFD) Control(f func(fd uintptr)) error { f(uintptr(r)); return nil }
+
+func (rawFD) Read(func(fd uintptr) bool) error {
+	return errors.New("dnsoe: Read on a socket that is not connected yet")
+}
+
+func (rawFD) Write(func(fd uintptr) bool) error {
+	return errors.New("dnsoe: Write on a socket that is not connected yet")
 }
