@@ -235,18 +235,18 @@ func writeStatus(w io.Writer, st Status) {
 	}
 	fmt.Fprintf(tw, "IKE SAs: %d\n", len(ike))
 	if len(ike) > 0 {
-		fmt.Fprintln(tw, "PEER\tLOCAL ID\tREMOTE ID\tSTATE\tALGORITHMS\tAGE")
+		fmt.Fprintln(tw, "PEER\tLOCAL ID\tREMOTE ID\tSTATE\tALGORITHMS\tAGE\tGEN\tREKEY IN")
 		for _, s := range ike {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", dash(s.Peer), dash(s.LocalID), dash(s.RemoteID),
-				dash(s.State), dash(s.Algorithms), age(s.AgeSeconds))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", dash(s.Peer), dash(s.LocalID), dash(s.RemoteID),
+				dash(s.State), dash(s.Algorithms), age(s.AgeSeconds), s.Generation, age(s.RekeyInSeconds))
 		}
 	}
 	fmt.Fprintf(tw, "\nChild SAs: %d\n", len(child))
 	if len(child) > 0 {
-		fmt.Fprintln(tw, "TUNNEL\tPEER\tSPI IN\tSPI OUT\tALGORITHMS\tAGE\tBYTES IN\tBYTES OUT\tPKTS IN\tPKTS OUT\tDROPS")
+		fmt.Fprintln(tw, "TUNNEL\tPEER\tSPI IN\tSPI OUT\tALGORITHMS\tAGE\tGEN\tREKEY IN\tBYTES IN\tBYTES OUT\tPKTS IN\tPKTS OUT\tDROPS")
 		for _, s := range child {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", dash(s.Tunnel), dash(s.Peer),
-				dash(s.SPIIn), dash(s.SPIOut), dash(s.Algorithms), age(s.AgeSeconds),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\n", dash(s.Tunnel), dash(s.Peer),
+				dash(s.SPIIn), dash(s.SPIOut), dash(s.Algorithms), age(s.AgeSeconds), s.Generation, age(s.RekeyInSeconds),
 				s.BytesIn, s.BytesOut, s.PacketsIn, s.PacketsOut, drops(s.Drops))
 		}
 	}

@@ -602,8 +602,14 @@ func (g *ikeGlue) ikeStatus() []IKEStatus {
 	now := time.Now()
 	var out []IKEStatus
 	for _, s := range g.eng.Status() {
-		out = append(out, IKEStatus{Peer: s.Peer.String(), LocalID: s.LocalID, RemoteID: s.RemoteID,
-			Algorithms: s.Algorithms, AgeSeconds: int64(now.Sub(s.Created) / time.Second), State: s.State})
+		st := IKEStatus{Peer: s.Peer.String(), LocalID: s.LocalID, RemoteID: s.RemoteID,
+			Algorithms: s.Algorithms, AgeSeconds: int64(now.Sub(s.Created) / time.Second), State: s.State,
+			Generation: s.Generation, RekeyInSeconds: rekeyIn(now, s.RekeyAt)}
+		for _, c := range s.Children {
+			st.Children = append(st.Children, ChildRekey{SPIIn: c.SPIIn, Generation: c.Generation,
+				RekeyInSeconds: rekeyIn(now, c.RekeyAt)})
+		}
+		out = append(out, st)
 	}
 	return out
 }
