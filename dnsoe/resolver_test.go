@@ -321,6 +321,9 @@ func TestControlAndInjectedDialers(t *testing.T) {
 	var nets []string
 	r, err := New(Config{
 		Servers: []Server{{Addr: s.addr}},
+		// A long timeout: on a loaded machine a retry would add a second
+		// udp4/tcp4 pair and say nothing about Control.
+		Timeout: time.Minute,
 		Control: func(network, address string, c syscall.RawConn) error {
 			mu.Lock()
 			nets = append(nets, network)
