@@ -169,6 +169,33 @@ func (d *Device) SetMTU(nl *Netlink, mtu int) error {
 	return nil
 }
 
+// read1's outcomes for the batch loops in Read and readVnet.
+const (
+	readOK    = iota // a packet of m bytes is in b
+	readRetry        // interrupted, or a packet too big for b was consumed and counted: read again
+	readEmpty        // nothing queued (EAGAIN): wait for readiness only if the batch is empty
+	readStop         // a real error, stored in *rerr
+)
+
+// read1 is one read(2) on the non-blocking TUN descriptor.
+func (d *Device) read1(fd uintptr, b []byte, rerr *error) (int, int) {
+	m, _, e := unix.Syscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	switch e {
+	case 0:
+		return int(m), readOK
+	case unix.EAGAIN:
+		return 0, readEmpty
+	case unix.EINTR:
+		return 0, readRetry
+	case unix.EFAULT, unix.EINVAL, unix.EMSGSIZE:
+		// The packet did not fit the buffer; the kernel has consumed it.
+		d.Counters.ReadTooBig.Add(1)
+		return 0, readRetry
+	}
+	*rerr = e
+	return 0, readStop
+}
+
 // Read reads up to len(bufs) packets, packet i into bufs[i][offset:], its
 // length into sizes[i]. It blocks until at least one packet is there and then
 // takes whatever else is queued without blocking again.
@@ -183,24 +210,14 @@ func (d *Device) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 	var rerr error
 	err := d.rc.Read(func(fd uintptr) bool {
 		for n < len(bufs) && n < len(sizes) {
-			b := bufs[n][offset:]
-			m, _, e := unix.Syscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
-			switch e {
-			case 0:
-			case unix.EAGAIN:
-				return n > 0 // wait for readiness only if we have nothing yet
-			case unix.EINTR:
+			m, st := d.read1(fd, bufs[n][offset:], &rerr)
+			if st == readRetry {
 				continue
-			case unix.EFAULT, unix.EINVAL, unix.EMSGSIZE:
-				// The packet did not fit the buffer; the kernel has
-				// consumed it.
-				d.Counters.ReadTooBig.Add(1)
-				continue
-			default:
-				rerr = e
-				return true
 			}
-			sizes[n] = int(m)
+			if st != readOK {
+				return st == readStop || n > 0
+			}
+			sizes[n] = m
 			n++
 		}
 		return true
@@ -294,21 +311,14 @@ func (d *Device) readVnet(bufs [][]byte, sizes []int, offset int) (int, error) {
 	var rerr error
 	err := d.rc.Read(func(fd uintptr) bool {
 		for n < len(bufs) && n < len(sizes) {
-			m, _, e := unix.Syscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&d.rbuf[0])), uintptr(len(d.rbuf)))
-			switch e {
-			case 0:
-			case unix.EAGAIN:
-				return n > 0
-			case unix.EINTR:
+			m, st := d.read1(fd, d.rbuf, &rerr)
+			if st == readRetry {
 				continue
-			case unix.EFAULT, unix.EINVAL, unix.EMSGSIZE:
-				d.Counters.ReadTooBig.Add(1)
-				continue
-			default:
-				rerr = e
-				return true
 			}
-			if int(m) <= vnetHdrLen {
+			if st != readOK {
+				return st == readStop || n > 0
+			}
+			if m <= vnetHdrLen {
 				d.Counters.ReadBad.Add(1)
 				continue
 			}
